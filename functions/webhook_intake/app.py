@@ -1,0 +1,2 @@
+def handler(event, context):  # placeholder replaced by the real handler
+    raise NotImplementedError
