@@ -1,0 +1,1 @@
+"""Local runtime for inventory-sync: embedded AWS (moto server), API server, pollers, schedules, simulators."""

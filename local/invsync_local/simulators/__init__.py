@@ -1,0 +1,1 @@
+"""Channel simulators that answer as the real platforms do."""
