@@ -59,6 +59,9 @@ class Listing:
     status: str = "new"  # new | pending | synced | deferred | failed | suspended | skipped
     inventory_item_id: str | None = None
     conflict_since: str | None = None
+    #: when `desired` was last computed and when `last_seen` was last learned (read, pushed or an order)
+    desired_at: str | None = None
+    seen_at: str | None = None
     version: int = 0
 
 

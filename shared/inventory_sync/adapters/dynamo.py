@@ -223,6 +223,7 @@ def listing_from_item(item: Mapping[str, Any]) -> Listing:
         last_seen=item.get("last_seen"), last_pushed=item.get("last_pushed"),
         last_pushed_at=item.get("last_pushed_at"), status=item.get("status", "new"),
         inventory_item_id=item.get("inventory_item_id"), conflict_since=item.get("conflict_since"),
+        desired_at=item.get("desired_at"), seen_at=item.get("seen_at"),
         version=int(item.get("version", 0)),
     )
 
@@ -348,10 +349,13 @@ class DynamoRepository:
                 raise TransactionConflict([r.get("Code") for r in reasons]) from exc
             raise
 
-    def op_put(self, item: Mapping[str, Any], condition: str | None = None) -> dict:
+    def op_put(self, item: Mapping[str, Any], condition: str | None = None,
+               values: Mapping[str, Any] | None = None) -> dict:
         op: dict[str, Any] = {"TableName": self.table, "Item": to_ddb(item)}
         if condition:
             op["ConditionExpression"] = condition
+        if values:
+            op["ExpressionAttributeValues"] = {f":{k}": _ser.serialize(_clean(v)) for k, v in values.items()}
         return {"Put": op}
 
     def op_update(self, key: Mapping[str, str], expression: str, names: Mapping[str, str] | None,
@@ -396,12 +400,19 @@ class DynamoRepository:
 
     # -- accounts and tokens ---------------------------------------------------------------------
     def create_account(self, account: Account) -> None:
+        """Creates the account and its entry in the account registry (the schedule walks it)."""
         try:
-            self._put(self._account_item(account), "attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict(f"account {account.account_id} exists", field="account_id") from exc
-            raise
+            self.transact([
+                self.op_put(self._account_item(account), "attribute_not_exists(pk)"),
+                self.op_put({"pk": "ACCOUNTS", "sk": acct_pk(account.account_id), "kind": "account_ref",
+                             "account_id": account.account_id}),
+            ])
+        except TransactionConflict as exc:
+            raise Conflict(f"account {account.account_id} exists", field="account_id") from exc
+
+    def list_account_ids(self, cursor: str | None = None, limit: int = 100) -> Page:
+        items, last = self._query("ACCOUNTS", "ACCT#", decode_cursor(cursor), limit)
+        return Page([i["account_id"] for i in items], encode_cursor(last))
 
     def _account_item(self, a: Account) -> dict:
         return {"pk": acct_pk(a.account_id), "sk": "ACCOUNT", "kind": "account",
@@ -619,7 +630,33 @@ class DynamoRepository:
 
     # -- channels and rules ----------------------------------------------------------------------
     def put_channel(self, channel: Channel) -> None:
-        self._put(channel_to_item(channel))
+        """Writes the channel and claims its webhook address (`/webhooks/{type}/{channel_id}`).
+
+        A channel id already claimed by another account is a Conflict: webhook routing must map
+        one address to one account (tenant isolation).
+        """
+        existing = self.get_channel_item(channel.account_id, channel.channel_id) or {}
+        item = channel_to_item(channel)
+        for keep in ("last_full_sync_at",):
+            if keep in existing:
+                item[keep] = existing[keep]
+        try:
+            self.transact([
+                self.op_put(item),
+                self.op_put({"pk": f"CHANNELREF#{channel.channel_id}", "sk": "CHANNELREF", "kind": "channel_ref",
+                             "account_id": channel.account_id, "type": channel.type},
+                            "attribute_not_exists(pk) OR account_id = :a", {"a": channel.account_id}),
+            ])
+        except TransactionConflict as exc:
+            raise Conflict(f"channel id {channel.channel_id} belongs to another account",
+                           field="channel_id") from exc
+
+    def list_channel_items(self, account_id: str) -> list[dict]:
+        return self._query_all(acct_pk(account_id), "CHANNEL#")
+
+    def account_for_channel(self, channel_id: str) -> str | None:
+        item = self._get(f"CHANNELREF#{channel_id}", "CHANNELREF")
+        return item["account_id"] if item else None
 
     def get_channel(self, account_id: str, channel_id: str) -> Channel | None:
         item = self._get(acct_pk(account_id), f"CHANNEL#{channel_id}")
@@ -683,8 +720,8 @@ class DynamoRepository:
         """The channel moved first: an order it took lowered its count by `delta` already."""
         return self.op_update(
             {"pk": acct_pk(account_id), "sk": listing_sk(channel_id, listing_sku)},
-            "ADD last_seen :d",
-            None, {"d": delta},
+            "SET seen_at = :t ADD last_seen :d",
+            None, {"d": delta, "t": utcnow()},
             condition="attribute_exists(last_seen)",
         )
 
@@ -697,7 +734,7 @@ class DynamoRepository:
             sets += ["last_pushed = :p", "last_pushed_at = :at"]
             values["p"] = pushed
         if seen is not None:
-            sets.append("last_seen = :seen")
+            sets += ["last_seen = :seen", "seen_at = :at"]
             values["seen"] = seen
         if inventory_item_id:
             sets.append("inventory_item_id = :iid")
@@ -719,6 +756,21 @@ class DynamoRepository:
         items, last = self._query(acct_pk(account_id), f"LISTING#{channel_id}#", decode_cursor(cursor), limit)
         return Page([listing_from_item(i) for i in items], encode_cursor(last))
 
+    def record_channel_level(self, account_id: str, channel_id: str, event_id: str, inventory_item_id: str,
+                             available: int | None, updated_at: str | None) -> bool:
+        """Keeps the count a channel reported for an item (once per event); False for a duplicate."""
+        try:
+            self.transact([
+                self.op_dedupe(account_id, f"webhook:{channel_id}", event_id),
+                self.op_put({"pk": acct_pk(account_id), "sk": f"CHANLEVEL#{channel_id}#{inventory_item_id}",
+                             "kind": "channel_level", "account_id": account_id, "channel_id": channel_id,
+                             "inventory_item_id": inventory_item_id, "available": available,
+                             "reported_at": updated_at or utcnow()}),
+            ])
+            return True
+        except TransactionConflict:
+            return False
+
     # -- orders ----------------------------------------------------------------------------------
     def get_order(self, account_id: str, order_id: str) -> Order | None:
         item = self._get(acct_pk(account_id), order_sk(order_id))
@@ -730,6 +782,19 @@ class DynamoRepository:
     def list_orders(self, account_id: str, cursor: str | None, limit: int) -> Page:
         items, last = self._query(acct_pk(account_id), "ORDER#", decode_cursor(cursor), limit)
         return Page([order_from_item(i) for i in items], encode_cursor(last))
+
+    def get_shipment(self, account_id: str, order_id: str, shipment_id: str) -> dict | None:
+        return self._get(acct_pk(account_id), f"SHIPMENT#{order_id}#{shipment_id}")
+
+    def set_item_fields(self, pk: str, sk: str, fields: Mapping[str, Any]) -> None:
+        """SET plain fields on an existing item (status marks; never counters)."""
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        self._db.update_item(TableName=self.table, Key=to_ddb({"pk": pk, "sk": sk}),
+                             UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                             ConditionExpression="attribute_exists(pk)",
+                             ExpressionAttributeNames=names,
+                             ExpressionAttributeValues={f":v{i}": _ser.serialize(_clean(v))
+                                                        for i, v in enumerate(fields.values())})
 
     # -- portals ---------------------------------------------------------------------------------
     def create_portal(self, portal: Portal) -> None:
@@ -750,6 +815,9 @@ class DynamoRepository:
     def get_portal(self, portal_id: str) -> Portal | None:
         item = self._get(f"PORTAL#{portal_id}", "PORTAL")
         return portal_from_item(item) if item else None
+
+    def get_portal_item(self, portal_id: str) -> dict:
+        return self._get(f"PORTAL#{portal_id}", "PORTAL") or {}
 
     def portals_for_account(self, account_id: str) -> list[Portal]:
         refs = self._query_all(acct_pk(account_id), "PORTAL#")
