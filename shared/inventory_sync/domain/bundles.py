@@ -14,6 +14,8 @@ Building, at one warehouse:
   and oversell.
 - An intermediate bundle's own pre-assembled stock is used before building it from its own
   components. That never uses more leaves than building would, so taking it first is optimal.
+  An oversold intermediate bundle (own available < 0) owes kits: those are built first, before
+  any unit of it can go into the parent, so the parent never shows more than the inner kit.
 - If a leaf is oversold at the warehouse (available < 0), the buildable part is negative:
   `floor(available / units per kit)`, the number of kits to break down to cover the units
   already promised. It then reduces the bundle's own pre-assembled stock at that warehouse (and
@@ -81,7 +83,11 @@ def buildable_at(sku: str, warehouse_id: str, products: Mapping[str, Product], a
     intermediates = _intermediate_bundles(components, products)
     if lower < 0 or not intermediates:
         return lower
-    pools = {b: max(0, available(b, warehouse_id)) for b in intermediates}
+    # Raw, not clamped: a negative pool is kits owed, drawn (built) before any reach the parent.
+    pools = {b: available(b, warehouse_id) for b in intermediates}
+    if any(units < 0 for units in pools.values()):
+        # `lower` ignored those owed kits, so it may not be achievable; 0 kits always is.
+        lower = 0
 
     def feasible(kits: int) -> bool:
         usage: dict[str, int] = {}
@@ -90,8 +96,8 @@ def buildable_at(sku: str, warehouse_id: str, products: Mapping[str, Product], a
             _draw_totals(component, kits * quantity, remaining, products, usage)
         return all(usage.get(leaf, 0) <= leaf_available[leaf] for leaf in leaves)
 
-    # Intermediate stock can only add kits: gallop up from `lower`, then bisect. Terminates
-    # because every bundle bottoms out in leaves, whose stock is finite.
+    # `lower` is achievable: gallop up from it, then bisect. Terminates because every bundle
+    # bottoms out in leaves, whose stock is finite.
     step = 1
     while feasible(lower + step):
         lower += step
@@ -306,7 +312,10 @@ def _intermediate_bundles(components: Mapping[str, int], products: Mapping[str, 
 def _draw_totals(
     sku: str, units: int, pools: dict[str, int], products: Mapping[str, Product], usage: dict[str, int]
 ) -> None:
-    """Leaf units used to supply `units` of `sku`, intermediate pre-assembled stock first."""
+    """Leaf units used to supply `units` of `sku`, intermediate pre-assembled stock first.
+
+    A negative pool (kits owed) makes `own` negative, so the owed kits are built on top.
+    """
     if units <= 0:
         return
     product = products.get(sku)
