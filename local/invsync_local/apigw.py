@@ -23,6 +23,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 log = logging.getLogger("invsync_local.api")
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024  # larger refused bodies are not read, the connection just closes
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
 INTERNAL_ERROR = {"message": "Internal server error"}
 
@@ -333,6 +334,8 @@ class ApiServer:
         if length_header.isdigit():
             length = int(length_header)
             if length > MAX_PAYLOAD_BYTES:
+                if length <= DRAIN_LIMIT_BYTES:  # read it, so the client sees the answer, not a reset
+                    _read_exactly(stream, length, keep=False)
                 return json_response(413, {"message": "Request Too Long"}, [("Connection", "close")])
             body = _read_exactly(stream, length)
         elif environ.get("wsgi.input_terminated"):
@@ -356,7 +359,7 @@ class ApiServer:
             return json_response(502, INTERNAL_ERROR)
 
 
-def _read_exactly(stream: Any, length: int) -> bytes:
+def _read_exactly(stream: Any, length: int, *, keep: bool = True) -> bytes:
     chunks = []
     remaining = length
     deadline = time.monotonic() + 60
@@ -364,6 +367,7 @@ def _read_exactly(stream: Any, length: int) -> bytes:
         chunk = stream.read(min(remaining, 1 << 20))
         if not chunk:
             break
-        chunks.append(chunk)
+        if keep:
+            chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)

@@ -6,6 +6,8 @@ routes, event sources and schedules are all read from here, never from a second 
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,14 +273,10 @@ class Resolver:
                     return self.resolve(arg[3]["DefaultValue"])
                 raise TemplateError(f"!FindInMap {name}/{top}/{second} not found") from exc
         if key == "Fn::Base64":
-            import base64
-
             return base64.b64encode(self._text(arg).encode()).decode()
         if key == "Fn::GetAZs":
             return [f"{self.region}{suffix}" for suffix in "abc"]
         if key == "Fn::ToJsonString":
-            import json
-
             return json.dumps(self.resolve(arg), separators=(",", ":"))
         if key == "Fn::Length":
             return len(self._list(arg))
