@@ -128,18 +128,20 @@ def limiting_component_at(
 ) -> str | None:
     """The direct component that allows the fewest kits at `warehouse_id` (first one on a tie).
 
-    For the explanation only; the quantity itself comes from `buildable_at`.
+    None when every component allows the same number (say all are out of stock there): no single
+    component is the bottleneck. For the explanation only; the quantity comes from `buildable_at`.
     """
     product = products.get(sku)
     if not is_bundle(product):
         return None
     assert product is not None and product.bundle is not None
-    best: tuple[int, str] | None = None
-    for component, quantity in component_requirements(product.bundle).items():
-        kits = bundle_available_at(component, warehouse_id, products, available) // quantity
-        if best is None or kits < best[0]:
-            best = (kits, component)
-    return best[1] if best else None
+    kits = {
+        component: bundle_available_at(component, warehouse_id, products, available) // quantity
+        for component, quantity in component_requirements(product.bundle).items()
+    }
+    if len(kits) > 1 and len(set(kits.values())) == 1:
+        return None
+    return min(kits, key=kits.__getitem__)
 
 
 @dataclass(frozen=True)

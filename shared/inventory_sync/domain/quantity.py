@@ -310,6 +310,8 @@ def compute_channel_quantity(
                 if (c := limiting_component_at(sku, w, catalog.products, catalog.available)) is not None
             )
         )
+        if not limiting and warehouse_ids and product is not None and product.bundle is not None:
+            limiting = (product.bundle.components[0].sku,)  # no bottleneck anywhere: all tie
         if limiting:
             label = "component" if len(limiting) == 1 else "components"
             note = f"bundle limited by {label} {', '.join(limiting)} to {bundle_total}"
