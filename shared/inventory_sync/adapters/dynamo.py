@@ -246,7 +246,7 @@ def order_from_item(item: Mapping[str, Any]) -> Order:
         account_id=item["account_id"], order_id=item["order_id"],
         source_kind=src.get("kind", "channel"), source_id=src.get("id", ""),
         status=item.get("status", "open"),
-        lines=tuple(OrderLine(**line) for line in item.get("lines", [])),
+        lines=tuple(OrderLine(**{**line, "draws": tuple(line.get("draws") or ())}) for line in item.get("lines", [])),
         channel_order_id=item.get("channel_order_id"),
         linked_orders=tuple(item.get("linked_orders") or ()),
         shipments=tuple(item.get("shipments") or ()),
@@ -955,6 +955,151 @@ class DynamoRepository:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
+
+    # -- added for the operator API ---------------------------------------------------------------
+    # Filtered, cursor-paged reads (the cursor is the key of the last item returned, so a page may
+    # end in the middle of a DynamoDB page), plain-field product updates, and the order/shipment
+    # operations the operator API writes in one transaction.
+
+    def _start_key(self, cursor: str | None, pk: str, sk_prefix: str) -> dict | None:
+        """The start key of a cursor this listing returned; anything else is a 400, never a 5xx."""
+        from inventory_sync.errors import InvalidInput
+
+        if not cursor:
+            return None
+        try:
+            key = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        except (ValueError, TypeError, UnicodeError):
+            key = None
+        if not (isinstance(key, dict) and set(key) == {"pk", "sk"} and key["pk"] == pk
+                and isinstance(key["sk"], str) and key["sk"].startswith(sk_prefix)):
+            raise InvalidInput("cursor is not one this listing returned", field="cursor")
+        return to_ddb(key)
+
+    def _filtered_page(self, pk: str, prefix: str, keep: Any, cursor: str | None,
+                       limit: int) -> tuple[list[dict], str | None]:
+        """Up to `limit` items under `prefix` that `keep(item)` accepts, and the cursor after them."""
+        start = self._start_key(cursor, pk, prefix)
+        out: list[dict] = []
+        while True:
+            items, last = self._query(pk, prefix, start, limit if keep is None else 1000)
+            for index, item in enumerate(items):
+                if keep is None or keep(item):
+                    out.append(item)
+                    if len(out) == limit:
+                        more = index < len(items) - 1 or last is not None
+                        return out, encode_cursor(to_ddb({"pk": item["pk"], "sk": item["sk"]})) if more else None
+            if not last:
+                return out, None
+            start = last
+
+    def query_products(self, account_id: str, *, prefix: str = "", tag: str | None = None,
+                       supplier_account_id: str | None = None, sync_policy: str | None = None,
+                       cursor: str | None = None, limit: int = 100) -> Page:
+        """Products by SKU prefix, filtered by tag / supplier / sync policy (filters apply in order)."""
+        def keep(item: dict) -> bool:
+            return ((tag is None or tag in (item.get("tags") or ()))
+                    and (supplier_account_id is None or item.get("supplier_account_id") == supplier_account_id)
+                    and (sync_policy is None or item.get("sync_policy", "customer_default") == sync_policy))
+
+        filtered = tag is not None or supplier_account_id is not None or sync_policy is not None
+        items, next_cursor = self._filtered_page(acct_pk(account_id), product_sk(prefix),
+                                                 keep if filtered else None, cursor, limit)
+        return Page([product_from_item(i) for i in items], next_cursor)
+
+    def update_product_fields(self, account_id: str, sku: str, fields: Mapping[str, Any]) -> bool:
+        """SETs plain attributes (sync_policy, process_orders, ...) of an existing product, never its
+        bundle; False when the product does not exist."""
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        values = {f":v{i}": _ser.serialize(_clean(v)) for i, v in enumerate(fields.values())}
+        try:
+            self._db.update_item(
+                TableName=self.table, Key=to_ddb({"pk": acct_pk(account_id), "sk": product_sk(sku)}),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def create_product_if_absent(self, account_id: str, product: Product) -> bool:
+        """Writes a product without a bundle unless one exists under its SKU; True when written."""
+        if product.bundle is not None:
+            raise ValueError("bundles go through put_product (reverse index)")
+        try:
+            self._put(product_to_item(account_id, product), "attribute_not_exists(pk)")
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def latest_run_for_channel(self, account_id: str, channel_id: str,
+                               kinds: Sequence[str] = ("scheduled", "sync_now", "realtime")) -> SyncRun | None:
+        """The newest run of `kinds` that covered the channel (a run without `channel_ids` covers all)."""
+        runs = [i for i in self._query_all(acct_pk(account_id), "RUN#")
+                if i.get("run_kind") in kinds and (not i.get("channel_ids") or channel_id in i["channel_ids"])]
+        if not runs:
+            return None
+        return run_from_item(max(runs, key=lambda i: (i.get("started_at", ""), i["run_id"])))
+
+    def list_history_page(self, account_id: str, sku: str | None = None, channel_id: str | None = None,
+                          cursor: str | None = None, limit: int = 100) -> Page:
+        """list_history with its cursor checked first (a foreign or garbled cursor is a 400)."""
+        self._start_key(cursor, f"{acct_pk(account_id)}#HIST", "")
+        return self.list_history(account_id, sku, channel_id, cursor, limit)
+
+    def query_orders(self, account_id: str, keep: Any = None, cursor: str | None = None,
+                     limit: int = 100) -> Page:
+        """Orders (by order id) that `keep(order)` accepts."""
+        accept = None if keep is None else (lambda item: keep(order_from_item(item)))
+        items, next_cursor = self._filtered_page(acct_pk(account_id), "ORDER#", accept, cursor, limit)
+        return Page([order_from_item(i) for i in items], next_cursor)
+
+    def get_order_with_version(self, account_id: str, order_id: str) -> tuple[Order, int, dict] | None:
+        """The order, the version to guard a write with, and the stored item (for split copies)."""
+        item = self._get(acct_pk(account_id), order_sk(order_id))
+        if not item:
+            return None
+        return order_from_item(item), int(item.get("version", 0)), item
+
+    def op_update_order(self, order: Order, expected_version: int) -> dict:
+        """Rewrites status, lines, shipments and links of an order still at `expected_version`."""
+        condition = ("attribute_exists(pk) AND (attribute_not_exists(version) OR version = :v)"
+                     if expected_version == 0 else "attribute_exists(pk) AND version = :v")
+        return self.op_update(
+            {"pk": acct_pk(order.account_id), "sk": order_sk(order.order_id)},
+            "SET #status = :st, lines = :l, shipments = :sh, linked_orders = :lo, version = :nv, updated_at = :t",
+            {"#status": "status"},
+            {"st": order.status, "l": [asdict(line) for line in order.lines], "sh": list(order.shipments),
+             "lo": list(order.linked_orders), "v": expected_version, "nv": expected_version + 1, "t": utcnow()},
+            condition=condition,
+        )
+
+    def op_create_order(self, order: Order, inherit: Mapping[str, Any] | None = None) -> dict:
+        """A new order item (a split-off part); other attributes of `inherit` are carried over."""
+        item = {k: v for k, v in (inherit or {}).items() if k not in ("pk", "sk", "version", "updated_at")}
+        created_at = item.get("created_at")
+        item.update(order_to_item(order))
+        if created_at:
+            item["created_at"] = created_at
+        if inherit:
+            item["split_from"] = inherit.get("order_id")
+        item["version"] = 0
+        return self.op_put(item, "attribute_not_exists(pk)")
+
+    def op_put_shipment(self, account_id: str, order_id: str, shipment_id: str,
+                        attrs: Mapping[str, Any]) -> dict:
+        """The SHIPMENT record the stream hands to the tracking relay (relay_status "pending")."""
+        item = {"relay_status": "pending", **attrs, "pk": acct_pk(account_id),
+                "sk": f"SHIPMENT#{order_id}#{shipment_id}", "kind": "shipment", "account_id": account_id,
+                "order_id": order_id, "shipment_id": shipment_id}
+        return self.op_put(item, "attribute_not_exists(pk)")
+
+    def get_shipment(self, account_id: str, order_id: str, shipment_id: str) -> dict | None:
+        return self._get(acct_pk(account_id), f"SHIPMENT#{order_id}#{shipment_id}")
 
 
 class TransactionConflict(Exception):

@@ -171,6 +171,9 @@ class OrderLine:
     cancelled: int = 0
     listing_sku: str | None = None
     channel_line_id: str | None = None
+    #: the stock records each unit took when committed (bundles take components), stored so a
+    #: later shipment or cancellation releases exactly those: [{"units": n, "per_unit": [[sku, q], ...]}]
+    draws: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)

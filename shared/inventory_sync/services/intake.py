@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inventory_sync.adapters.dynamo import TransactionConflict, order_to_item, order_from_item, utcnow
 from inventory_sync.domain import orders as order_rules
+from inventory_sync.domain.bundles import UnitDraw
 from inventory_sync.domain.model import Channel, Order, OrderLine, WarehouseSelection
 from inventory_sync.errors import InvalidInput, NotFound, PayloadTooLarge, ServiceError, Unauthorized
 from inventory_sync.ports import CounterDelta
@@ -196,9 +197,9 @@ class OrderIntake:
                                warehouse_id=portal.warehouse_id if portal else None)
                 supplier_orders.setdefault(plan.routed_to, []).append(line)
             else:
-                line = replace(line, warehouse_id=plan.warehouse_id)
-                if not cancelled and plan.warehouse_id:
-                    deltas.append((self.account_id, CounterDelta(line.sku, plan.warehouse_id, committed=line.quantity)))
+                line = replace(line, warehouse_id=plan.warehouse_id, draws=draws_to_store(plan.draws))
+                if not cancelled:
+                    deltas += [(self.account_id, to_counter(d)) for d in plan.commits]
             planned.append(line)
         linked = []
         for supplier_id, s_lines in supplier_orders.items():
@@ -237,10 +238,10 @@ class OrderIntake:
         plans = order_rules.route_order_lines(s_lines, s_catalog.products, pseudo_channel, s_catalog)
         out_lines, deltas = [], []
         for line, plan in zip(s_lines, plans):
-            line = replace(line, warehouse_id=plan.warehouse_id)
+            line = replace(line, warehouse_id=plan.warehouse_id, draws=draws_to_store(plan.draws))
             out_lines.append(line)
-            if not cancelled and plan.warehouse_id:
-                deltas.append(CounterDelta(line.sku, plan.warehouse_id, committed=line.quantity))
+            if not cancelled:
+                deltas += [to_counter(d) for d in plan.commits]
         s_order = Order(supplier_id, order_id, "portal", source_id, status="cancelled" if cancelled else "open",
                         lines=tuple(out_lines),
                         linked_orders=({"account_id": self.account_id, "order_id": order_id, "role": "merchant"},))
@@ -272,7 +273,7 @@ class OrderIntake:
             for line in current.lines:
                 open_qty = line.quantity - line.shipped - line.cancelled
                 if open_qty > 0 and not line.routed_to and line.warehouse_id:
-                    deltas.append((self.account_id, CounterDelta(line.sku, line.warehouse_id, committed=-open_qty)))
+                    deltas += [(self.account_id, to_counter(d)) for d in release(line, "cancel", open_qty)]
                 new_lines.append(replace(line, cancelled=line.cancelled + max(0, open_qty)))
             status = "cancelled"
             for link in current.linked_orders:
@@ -288,8 +289,7 @@ class OrderIntake:
                 if left is not None and not line.routed_to and line.warehouse_id and left < open_qty:
                     # fulfilled on the channel itself: the units left our warehouse
                     shipped_now = open_qty - left
-                    deltas.append((self.account_id, CounterDelta(line.sku, line.warehouse_id,
-                                                                 on_hand=-shipped_now, committed=-shipped_now)))
+                    deltas += [(self.account_id, to_counter(d)) for d in release(line, "ship", shipped_now)]
                     line = replace(line, shipped=line.shipped + shipped_now)
                 new_lines.append(line)
             if all(l.quantity - l.shipped - l.cancelled <= 0 for l in new_lines) and new_lines:
@@ -298,7 +298,7 @@ class OrderIntake:
             {"pk": existing["pk"], "sk": existing["sk"]},
             "SET #lines = :lines, #status = :status, channel_updated_at = :u, updated_at = :t ADD version :one",
             {"#lines": "lines", "#status": "status"},
-            {"lines": [l.__dict__ for l in new_lines], "status": status, "u": order.updated_at or utcnow(),
+            {"lines": [line_to_store(l) for l in new_lines], "status": status, "u": order.updated_at or utcnow(),
              "t": utcnow(), "one": 1, "v": version},
             condition="attribute_not_exists(version) OR version = :v",
         ))
@@ -317,13 +317,13 @@ class OrderIntake:
         for line in s_order.lines:
             open_qty = line.quantity - line.shipped - line.cancelled
             if open_qty > 0 and line.warehouse_id:
-                deltas.append(CounterDelta(line.sku, line.warehouse_id, committed=-open_qty))
+                deltas += [to_counter(d) for d in release(line, "cancel", open_qty)]
             lines.append(replace(line, cancelled=line.cancelled + max(0, open_qty)))
         op = self.repo.op_update(
             {"pk": item["pk"], "sk": item["sk"]},
             "SET #lines = :lines, #status = :status, updated_at = :t ADD version :one",
             {"#lines": "lines", "#status": "status"},
-            {"lines": [l.__dict__ for l in lines], "status": "cancelled", "t": utcnow(), "one": 1,
+            {"lines": [line_to_store(l) for l in lines], "status": "cancelled", "t": utcnow(), "one": 1,
              "v": int(item.get("version", 0))},
             condition="attribute_not_exists(version) OR version = :v",
         )
@@ -339,3 +339,27 @@ def _merge(deltas: list[tuple[str, CounterDelta]]) -> list[tuple[str, CounterDel
         merged[key] = d if prev is None else CounterDelta(d.sku, d.warehouse_id, prev.on_hand + d.on_hand,
                                                           prev.committed + d.committed)
     return [(k[0], d) for k, d in merged.items()]
+
+
+def draws_to_store(draws: tuple[UnitDraw, ...]) -> tuple[dict, ...]:
+    return tuple({"units": d.units, "per_unit": [list(p) for p in d.per_unit]} for d in draws)
+
+
+def draws_from_store(stored: tuple[dict, ...]) -> tuple[UnitDraw, ...]:
+    return tuple(UnitDraw(int(d["units"]), tuple((p[0], int(p[1])) for p in d["per_unit"])) for d in stored)
+
+
+def release(line: OrderLine, event: str, quantity: int) -> tuple[order_rules.StockDelta, ...]:
+    """Stock deltas of shipping or cancelling `quantity` more units of a stored line."""
+    plan = order_rules.line_plan_for_stored_line(line, draws_from_store(line.draws))
+    return order_rules.stock_effects(plan, event, quantity, already=line.shipped + line.cancelled)
+
+
+def to_counter(delta: order_rules.StockDelta) -> CounterDelta:
+    return CounterDelta(delta.sku, delta.warehouse_id, on_hand=delta.on_hand_delta, committed=delta.committed_delta)
+
+
+def line_to_store(line: OrderLine) -> dict:
+    from dataclasses import asdict
+
+    return asdict(line)

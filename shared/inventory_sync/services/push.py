@@ -246,8 +246,7 @@ class ShopifyPusher:
                     )
                 except ShopifyThrottled as exc:
                     self._observe()
-                    t = exc.throttle
-                    wait = math.ceil(max(1.0, (exc.requested_cost - t.currently_available) / (t.restore_rate or 50)))
+                    wait = math.ceil(exc.retry_after_seconds)
                     requeue.extend(by_sku[l.listing_sku] for l in batch)
                     delay = max(delay, wait)
                     report.requeued += len(batch)

@@ -13,7 +13,14 @@ from typing import Any, Iterable, Mapping
 
 from inventory_sync.domain import bundles, policy, portal as portal_rules
 from inventory_sync.domain.model import Account, Channel, Portal, Product, StockLevel
-from inventory_sync.domain.quantity import Catalog, QuantityResult, compute_channel_quantity, explain_text, merge_rules
+from inventory_sync.domain.quantity import (
+    Catalog,
+    QuantityResult,
+    compute_channel_quantity,
+    explain_text,
+    listing_skus,
+    merge_rules,
+)
 from inventory_sync.errors import NotFound
 from inventory_sync.ports import HistoryEntry
 from inventory_sync.adapters.dynamo import utcnow
@@ -69,7 +76,7 @@ def channel_quantity(repo: Any, view: AccountView, channel: Channel, sku: str,
 
 
 def listing_skus_for(product: Product, channel: Channel) -> tuple[str, ...]:
-    return bundles.listing_skus(product, channel)
+    return listing_skus(product, channel)
 
 
 def level_received(view: AccountView, sku: str) -> bool:
@@ -146,7 +153,7 @@ def write_portals(repo: Any, view: AccountView, skus: Iterable[str], *, run_id: 
             if sku not in view.catalog.products:
                 continue
             targets = portal_rules.portal_write_targets(p, sku, merchant_products.values(), imported)
-            quantity = portal_rules.supplier_available(sku, view.catalog)
+            quantity = portal_rules.supplier_available(sku, view.catalog)  # never negative
             for target in targets:
                 changed = repo.set_on_hand(p.merchant_account_id, target, p.warehouse_id, quantity)
                 writes += int(changed)

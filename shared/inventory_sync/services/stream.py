@@ -98,19 +98,26 @@ def after_stock_change(deps: Any, account_id: str, records: list[StreamRecord]) 
 
 
 def apply_auto_process_orders(deps: Any, account: Any, rec: StreamRecord) -> None:
+    """Process Orders on when an item is received, off when it sells out (field-docs/05)."""
     repo = deps.repo
     sku = rec.new["sku"]
     product = repo.get_product(account.account_id, sku)
     if product is None:
         return
+    warehouses = repo.get_warehouses(account.account_id)
     levels = repo.get_stock(account.account_id, [sku]).get(sku, {})
-    available_after = sum(max(0, l.available) for l in levels.values())
-    old_on_hand = int(rec.old.get("on_hand", 0)) if rec.old else 0
-    received_before = bool(rec.old.get("received")) if rec.old else False
-    new_on_hand = int(rec.new.get("on_hand", 0))
-    decided = policy.process_orders_after_change(account, product, received_before=received_before,
-                                                 on_hand_before=old_on_hand, on_hand_after=new_on_hand,
-                                                 available_after=available_after)
+    included = [l for w, l in levels.items() if w not in warehouses or warehouses[w].include_in_combined]
+    on_hand_after = sum(l.on_hand for l in included)
+    available_after = sum(l.available for l in included)
+    counted = rec.new["warehouse_id"] not in warehouses or warehouses[rec.new["warehouse_id"]].include_in_combined
+    old = rec.old or {}
+    d_on_hand = int(rec.new.get("on_hand", 0)) - int(old.get("on_hand", 0)) if counted else 0
+    d_committed = int(rec.new.get("committed", 0)) - int(old.get("committed", 0)) if counted else 0
+    received_before = bool(old.get("received")) or any(
+        l.received for w, l in levels.items() if w != rec.new["warehouse_id"])
+    decided = policy.process_orders_after_change(
+        account, product, on_hand_after - d_on_hand, on_hand_after, received_before,
+        total_available_before=available_after - d_on_hand + d_committed, total_available_after=available_after)
     if decided is not None and decided != product.process_orders:
         from dataclasses import replace
 

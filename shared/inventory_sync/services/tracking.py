@@ -133,8 +133,7 @@ def fulfil_on_shopify(deps: Any, channel: Channel, order: Any, shipment: Mapping
                                            tracking_number=shipment.get("tracking_number"),
                                            tracking_url=shipment.get("tracking_url"), notify_customer=True)
     except ShopifyThrottled as exc:
-        deps.tracking_queue.send([_message(shipment)], delay_seconds=max(1, int(math.ceil(
-            (exc.requested_cost - exc.throttle.currently_available) / (exc.throttle.restore_rate or 50)))))
+        deps.tracking_queue.send([_message(shipment)], delay_seconds=int(math.ceil(exc.retry_after_seconds)))
         return "requeued"
     except ShopifyUnavailable as exc:
         raise Retryable(str(exc)) from exc
