@@ -96,14 +96,17 @@ class EmbeddedAws:
             self._server = None
 
 
-def client(service: str, region: str) -> Any:
-    """A boto3 client for the current endpoint (AWS_ENDPOINT_URL) and credentials (os.environ)."""
-    return boto3.session.Session().client(service, region_name=region, config=CLIENT_CONFIG)
+def client(service: str, region: str, session: boto3.session.Session | None = None) -> Any:
+    """A boto3 client for the current endpoint (AWS_ENDPOINT_URL) and credentials (os.environ).
+
+    Pass one session for many clients: it loads the service models once. Sessions are not
+    thread-safe, so create clients on one thread; the clients themselves may be shared."""
+    return (session or boto3.session.Session()).client(service, region_name=region, config=CLIENT_CONFIG)
 
 
-def account_id(region: str) -> str:
+def account_id(region: str, session: boto3.session.Session | None = None) -> str:
     try:
-        return client("sts", region).get_caller_identity()["Account"]
+        return client("sts", region, session).get_caller_identity()["Account"]
     except Exception:  # noqa: BLE001 - an endpoint without STS still works with moto's default
         log.warning("STS get_caller_identity failed; assuming account %s", DEFAULT_ACCOUNT)
         return DEFAULT_ACCOUNT
@@ -184,16 +187,17 @@ class ResourceProvisioner:
         resolver: Resolver,
         *,
         secret_value: Callable[[str], str],
+        session: boto3.session.Session | None = None,
     ) -> None:
         self.template = template
         self.registry = registry
         self.resolver = resolver
         self.secret_value = secret_value
         region = registry.region
-        self._ddb = client("dynamodb", region)
-        self._sqs = client("sqs", region)
-        self._secrets = client("secretsmanager", region)
-        self._ssm = client("ssm", region)
+        self._ddb = client("dynamodb", region, session)
+        self._sqs = client("sqs", region, session)
+        self._secrets = client("secretsmanager", region, session)
+        self._ssm = client("ssm", region, session)
 
     def provision(self) -> None:
         wanted = [

@@ -28,6 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
+import boto3
+
 from . import aws
 from .apigw import ApiServer, HttpResponse, LocalRequest, Route, RouteTable, build_rest_event, json_response
 from .apigw import MISSING_TOKEN, INTERNAL_ERROR, response_from_result
@@ -278,6 +280,7 @@ class LocalRuntime:
         self.simulator_urls: dict[str, str] = {}
         self.retry_delay = DEFAULT_RETRY_DELAY_SECONDS
         self._sqs_admin: Any = None
+        self._session: boto3.session.Session | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -319,11 +322,12 @@ class LocalRuntime:
                 self._patch.set(key, value)
             self._patch.set("AWS_ENDPOINT_URL", endpoint)
         self.aws_endpoint_url = endpoint
-        self.account_id = aws.account_id(self.region)
+        self._session = boto3.session.Session()
+        self.account_id = aws.account_id(self.region, self._session)
         self.platform_token = os.environ.get("INVSYNC_PLATFORM_TOKEN") or DEFAULT_PLATFORM_TOKEN
         self._patch.set("INVSYNC_PLATFORM_TOKEN", self.platform_token)
         self.retry_delay = float(os.environ.get("INVSYNC_LOCAL_RETRY_DELAY_SECONDS", DEFAULT_RETRY_DELAY_SECONDS))
-        self._sqs_admin = aws.client("sqs", self.region)
+        self._sqs_admin = self._client("sqs")
 
         state = self._state
         state.template = load_template(self.project_root / self.template_name)
@@ -338,7 +342,7 @@ class LocalRuntime:
             parameter_overrides=overrides,
         )
         aws.ResourceProvisioner(
-            state.template, state.registry, state.resolver, secret_value=self._secret_value
+            state.template, state.registry, state.resolver, secret_value=self._secret_value, session=self._session
         ).provision()
         self._build_functions()
         self._start_api()
@@ -353,12 +357,16 @@ class LocalRuntime:
             return
         self._stop_event.set()
         state = self._state
+        # the API server's shutdown takes up to half a second: overlap it with the pollers' last poll
+        api_stopper = threading.Thread(target=self._api.stop, name="api-stop", daemon=True) if self._api else None
+        if api_stopper is not None:
+            api_stopper.start()
         for timer in state.timers:
             timer.join(5)
         for poller in [*state.sqs_pollers, *state.stream_pollers]:
             poller.join(15)
-        if self._api is not None:
-            self._api.stop()
+        if api_stopper is not None:
+            api_stopper.join(10)
             self._api = None
         for name, simulator in state.simulators.items():
             try:
@@ -550,6 +558,9 @@ class LocalRuntime:
         for timer in state.timers:
             timer.start()
 
+    def _client(self, service: str) -> Any:
+        return aws.client(service, self.region, self._session)
+
     @staticmethod
     def _schedule_scale() -> float:
         return float(os.environ.get("INVSYNC_LOCAL_SCHEDULE_SCALE", "1"))
@@ -579,7 +590,7 @@ class LocalRuntime:
                 SqsPoller(
                     name=f"{label}#{index}",
                     mapping=mapping,
-                    sqs=aws.client("sqs", self.region),
+                    sqs=self._client("sqs"),
                     region=self.region,
                     invoke=runner.invoke,
                     stop_event=self._stop_event,
@@ -612,8 +623,8 @@ class LocalRuntime:
             StreamPoller(
                 name=label,
                 mapping=mapping,
-                streams=aws.client("dynamodbstreams", self.region),
-                sqs=aws.client("sqs", self.region),
+                streams=self._client("dynamodbstreams"),
+                sqs=self._client("sqs"),
                 region=self.region,
                 invoke=runner.invoke,
                 stop_event=self._stop_event,
