@@ -33,6 +33,8 @@ from .quantity import SINGLE, Catalog, channel_warehouse_ids
 
 
 class StockEvent(str, Enum):
+    """What happened to some units of a committed line."""
+
     SHIP = "ship"
     CANCEL = "cancel"
     RETURN = "return"
