@@ -163,7 +163,10 @@ class CostCalculator:
             return base + self._connection(named, node, args, sub, [*path, key])
         if isinstance(get_nullable_type(fdef.type), GraphQLList):
             size = self._list_size(args)
-            per = lambda elem: self._own(named) + self._selection(named, node.selection_set, elem, [*path, key])  # noqa: E731
+
+            def per(elem: Any) -> int:
+                return self._own(named) + self._selection(named, node.selection_set, elem, [*path, key])
+
             if estimating:
                 return base + (size if size is not None else 1) * per(_ESTIMATE)
             elements = [e for e in _flatten(sub) if e is not None]

@@ -175,7 +175,8 @@ class LevelView:
                 raise _error(f"The quantity name '{n}' is not valid. Valid values are: {', '.join(QUANTITY_NAMES)}.",
                              "BAD_REQUEST", info)
             out.append({
-                "id": f"gid://shopify/InventoryQuantity/{self._loc.level_id}?inventory_item_id={self._item.id}&name={n}",
+                "id": f"gid://shopify/InventoryQuantity/{self._loc.level_id}"
+                      f"?inventory_item_id={self._item.id}&name={n}",
                 "name": n,
                 "quantity": self._level.get(n),
                 "updatedAt": iso_z(self._level.updated_at) if n == "available" else None,
@@ -193,13 +194,16 @@ class ItemView:
         self.tracked = item.tracked
         self.legacyResourceId = str(item.id)
         self.requiresShipping = True
-        self.duplicateSkuCount = max(0, sum(1 for i in ctx.shop.items.values() if i.sku == item.sku) - 1)
         self.createdAt = iso_z(ctx.now)
         self.updatedAt = iso_z(ctx.now)
 
     @property
     def variant(self):
         return VariantView(self._ctx, self._ctx.shop.variants[self._item.variant_id])
+
+    @property
+    def duplicateSkuCount(self):
+        return max(0, sum(1 for i in self._ctx.shop.items.values() if i.sku == self._item.sku) - 1)
 
     def _levels(self):
         shop = self._ctx.shop

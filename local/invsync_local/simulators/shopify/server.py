@@ -80,13 +80,23 @@ class _QuietHandler(WSGIRequestHandler):
 class ShopifySimulator:
     """A multi-shop Shopify Admin GraphQL (2026-07) simulator.
 
-    `ShopifySimulator(clock=None)`: `clock` is a zero-argument callable returning epoch seconds
-    (default `time.time`); pass a `ManualClock` to drive the rate-limit bucket and idempotency TTL
-    from tests. The instance is a WSGI app; `start()` also serves it on loopback.
+    `ShopifySimulator(clock=None, orders_updated_on_fulfillment=False)`:
+
+    * `clock`: a zero-argument callable returning epoch seconds (default `time.time`); pass a
+      `ManualClock` to drive the rate-limit bucket and idempotency TTL from tests.
+    * `orders_updated_on_fulfillment`: when true, a successful `fulfillmentCreate` is followed by
+      an orders/updated delivery, as on Shopify, sent from a background thread after the GraphQL
+      answer (never inside it, so a caller that also receives the webhook cannot deadlock);
+      `wait_for_deliveries()` joins those threads. Off by default: tests send orders/updated
+      explicitly with `update_order`.
+
+    The instance is a WSGI app; `start()` also serves it on loopback.
     """
 
-    def __init__(self, clock: Clock | None = None):
+    def __init__(self, clock: Clock | None = None, orders_updated_on_fulfillment: bool = False):
         self.state = SimulatorState(clock)
+        self.orders_updated_on_fulfillment = orders_updated_on_fulfillment
+        self._background: list[threading.Thread] = []
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         r = Rule
@@ -137,11 +147,13 @@ class ShopifySimulator:
         if self._server is not None:
             return self
         self._server = make_server(host, port, self, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="shopify-simulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="shopify-simulator", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self.wait_for_deliveries()
         if self._server is None:
             return
         self._server.shutdown()
@@ -149,6 +161,11 @@ class ShopifySimulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
+
+    def wait_for_deliveries(self, timeout: float = 10.0) -> None:
+        """Join the background orders/updated deliveries started so far."""
+        while self._background:
+            self._background.pop().join(timeout)
 
     @property
     def url(self) -> str:
@@ -431,6 +448,12 @@ class ShopifySimulator:
                 except ValueError:
                     body = None
             ans = handle_graphql(self.state, s, body, version)
+        if self.orders_updated_on_fulfillment and ans.touched_orders:
+            for order_id in ans.touched_orders:
+                t = threading.Thread(target=self.update_order, args=(shop, order_id), daemon=True,
+                                     name="shopify-simulator-webhook")
+                t.start()
+                self._background.append(t)
         return _json(ans.body, ans.status, headers={"X-Shopify-API-Version": version})
 
     def _http_reset(self, request: Request) -> Response:

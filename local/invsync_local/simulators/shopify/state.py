@@ -536,11 +536,11 @@ class Shop:
                 errors.append(_user_error([*base, "locationId"],
                                           "The specified location could not be found.", "INVALID_LOCATION"))
             if qty > QUANTITY_LIMIT:
-                errors.append(_user_error([*base, "quantity"],
-                                          "The quantity can't be higher than 1,000,000,000.", "INVALID_QUANTITY_TOO_HIGH"))
+                errors.append(_user_error([*base, "quantity"], "The quantity can't be higher than 1,000,000,000.",
+                                          "INVALID_QUANTITY_TOO_HIGH"))
             elif qty < -QUANTITY_LIMIT:
-                errors.append(_user_error([*base, "quantity"],
-                                          "The quantity can't be lower than -1,000,000,000.", "INVALID_QUANTITY_TOO_LOW"))
+                errors.append(_user_error([*base, "quantity"], "The quantity can't be lower than -1,000,000,000.",
+                                          "INVALID_QUANTITY_TOO_LOW"))
             elif qty < 0 and name == "on_hand":
                 errors.append(_user_error([*base, "quantity"], "The quantity can't be negative.",
                                           "INVALID_QUANTITY_NEGATIVE"))
@@ -605,8 +605,9 @@ class Shop:
             orders.add(fo.order_id)
             locations.add(fo.location_id)
             if fo.status not in ("OPEN", "IN_PROGRESS"):
-                errors.append(_user_error([*base, "fulfillmentOrderId"],
-                                          f"Fulfillment order {fo.id} has an unfulfillable status= {fo.status.lower()}."))
+                errors.append(_user_error(
+                    [*base, "fulfillmentOrderId"],
+                    f"Fulfillment order {fo.id} has an unfulfillable status= {fo.status.lower()}."))
                 continue
             requested = g.get("fulfillmentOrderLineItems")
             if not requested:
@@ -751,7 +752,8 @@ class Shop:
         for fo_id in order.fulfillment_order_ids:
             fo = self.fulfillment_orders[fo_id]
             if fo.status in ("OPEN", "IN_PROGRESS"):
-                fo.status = "CLOSED" if any(ln.remaining_quantity < ln.total_quantity for ln in fo.lines) else "CANCELLED"
+                started = any(ln.remaining_quantity < ln.total_quantity for ln in fo.lines)
+                fo.status = "CLOSED" if started else "CANCELLED"
                 for ln in fo.lines:
                     ln.remaining_quantity = 0
                 fo.updated_at = now
