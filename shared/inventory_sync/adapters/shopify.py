@@ -76,10 +76,7 @@ class ShopifyError(Exception):
 
     @property
     def codes(self) -> list[str]:
-        if not isinstance(self.errors, list):
-            return []
-        return [e.get("extensions", {}).get("code") for e in self.errors
-                if isinstance(e, dict) and isinstance(e.get("extensions"), dict)]
+        return _codes_of(self.errors)
 
 
 class ShopifyThrottled(ShopifyError, Retryable):
@@ -604,8 +601,7 @@ class ShopifyClient:
             raise ShopifyAuthError(f"the shop is not usable (HTTP {status})", status=status,
                                    errors=_errors_of(payload))
         errors = _errors_of(payload)
-        codes = [e.get("extensions", {}).get("code") for e in errors if isinstance(e.get("extensions"), dict)] \
-            if isinstance(errors, list) else []
+        codes = _codes_of(errors)
         if "THROTTLED" in codes or status == 429:
             retry_after = _float_or_none(resp.headers.get("Retry-After"))
             raise ShopifyThrottled(throttle or self.last_throttle, self.last_requested_cost if throttle else None,
@@ -621,7 +617,7 @@ class ShopifyClient:
             if "ACCESS_DENIED" in codes:
                 raise ShopifyAuthError("access denied (missing scope?)", status=status, errors=errors,
                                        throttle=throttle)
-            first = errors[0].get("message") if isinstance(errors, list) and errors else errors
+            first = errors[0].get("message") if isinstance(errors, list) and isinstance(errors[0], dict) else errors
             raise ShopifyQueryError(f"Shopify refused {operation_name}: {first}", status=status, errors=errors,
                                     throttle=throttle)
         try:
@@ -630,6 +626,9 @@ class ShopifyClient:
             raise ShopifyQueryError(f"unexpected {operation_name} response shape: {exc}", status=status) from exc
 
     def _record_cost(self, payload: Any) -> ThrottleStatus | None:
+        """Keep this answer's costs (None when it carried none); the bucket state survives until a
+        newer one arrives, as it is still the best estimate of the shop's budget."""
+        self.last_requested_cost = self.last_actual_cost = None
         ext = payload.get("extensions") if isinstance(payload, dict) else None
         raw = ext.get("cost") if isinstance(ext, dict) else None
         if not isinstance(raw, dict):
@@ -779,6 +778,13 @@ class ShopifyClient:
 
 def _errors_of(payload: Any) -> Any:
     return payload.get("errors") if isinstance(payload, dict) else None
+
+
+def _codes_of(errors: Any) -> list[str]:
+    if not isinstance(errors, list):
+        return []
+    return [e["extensions"].get("code") for e in errors
+            if isinstance(e, dict) and isinstance(e.get("extensions"), dict)]
 
 
 def _float_or_none(value: Any) -> float | None:
