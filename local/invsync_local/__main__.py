@@ -35,7 +35,11 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     runtime = LocalRuntime(args.project_root, port=args.port)
-    runtime.start()
+    try:
+        runtime.start()
+    except OSError as exc:
+        print(f"cannot start the local runtime: {exc} (is port {args.port} in use? set PORT)", file=sys.stderr)
+        return 1
     try:
         print("inventory-sync local runtime (Ctrl-C to stop)\n" + runtime.describe(), flush=True)
         while not stop.wait(1.0):

@@ -305,7 +305,9 @@ class ApiServer:
         self._server = make_server(
             self._host, self._port, self._wsgi, threaded=True, request_handler=_RequestHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, name="api-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="api-server", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

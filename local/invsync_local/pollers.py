@@ -504,6 +504,7 @@ class StreamPoller(_Poller):
         stop_event: threading.Event,
         retry_delay: float,
         poll_interval: float = 0.2,
+        idle_interval: float = 1.0,
     ) -> None:
         super().__init__(name=name, invoke=invoke, stop_event=stop_event)
         self.mapping = mapping
@@ -511,7 +512,12 @@ class StreamPoller(_Poller):
         self._sqs = sqs
         self._region = region
         self._retry_delay = retry_delay
+        # an empty stream is polled less and less often (0.2 s up to 1 s): moto keeps every shard
+        # iterator it hands out; nudge() polls at once (wait_idle, stop)
         self._poll_interval = poll_interval
+        self._idle_interval = idle_interval
+        self._interval = poll_interval
+        self._wake = threading.Event()
         self._shards: dict[str, _Shard] = {}
         self._started = False
         self._passes = 0
@@ -545,9 +551,18 @@ class StreamPoller(_Poller):
             if self._stop.is_set():
                 break
             worked = self._step(shard) or worked
-        if not worked:
-            self._stop.wait(self._poll_interval)
+        if worked:
+            self._interval = self._poll_interval
+        else:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            self._interval = min(self._idle_interval, self._interval * 2)
         return worked
+
+    def nudge(self) -> None:
+        """Poll now instead of after the idle interval."""
+        self._interval = self._poll_interval
+        self._wake.set()
 
     @property
     def pending(self) -> int:

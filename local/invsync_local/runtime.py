@@ -357,6 +357,8 @@ class LocalRuntime:
             return
         self._stop_event.set()
         state = self._state
+        for stream_poller in state.stream_pollers:
+            stream_poller.nudge()
         # the API server's shutdown takes up to half a second: overlap it with the pollers' last poll
         api_stopper = threading.Thread(target=self._api.stop, name="api-stop", daemon=True) if self._api else None
         if api_stopper is not None:
@@ -639,6 +641,11 @@ class LocalRuntime:
         return dict(self._state.functions)
 
     @property
+    def simulators(self) -> dict[str, Any]:
+        """The running simulator objects by name (e.g. "shopify": a ShopifySimulator)."""
+        return dict(self._state.simulators)
+
+    @property
     def resources(self) -> dict[str, dict[str, Any]]:
         """Physical values per logical id: {"Ref", "Arn", "QueueUrl", "StreamArn", ...}."""
         registry = self._state.registry
@@ -697,11 +704,16 @@ class LocalRuntime:
         while True:
             before = self._activity()
             marks = {id(p): p.idle_passes for p in state.stream_pollers}
+            for poller in state.stream_pollers:
+                poller.nudge()
             # every stream poller must finish a pass that started after `before` and found nothing
             while time.monotonic() < deadline and not all(
                 p.idle_passes >= marks[id(p)] + 2 or not p.alive for p in state.stream_pollers
             ):
                 self._stop_event.wait(0.02)
+                for poller in state.stream_pollers:
+                    if poller.idle_passes >= marks[id(poller)] + 1:
+                        poller.nudge()
             depths = self._queue_depths()
             in_flight = {k: r.in_flight for k, r in state.functions.items() if r.in_flight}
             pending = {p.name: p.pending for p in state.stream_pollers if p.pending}
