@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
 from invsync_local.template import load_yaml
@@ -54,7 +55,8 @@ class AwsEnv:
     def __init__(self) -> None:
         self.ddb = boto3.client("dynamodb")
         self.sqs = boto3.client("sqs")
-        self.streams = boto3.client("dynamodbstreams")
+        # moto's in-process mock knows the legacy streams endpoint, not the account-based one
+        self.streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
         self.table = "invsync-test"
         res = self.ddb.create_table(TableName=self.table, **_table_spec())
         self.stream_arn = res["TableDescription"]["LatestStreamArn"]

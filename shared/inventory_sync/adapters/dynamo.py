@@ -716,6 +716,9 @@ class DynamoRepository:
                 return False
             raise
 
+    def set_listing_status(self, account_id: str, channel_id: str, listing_sku: str, status: str) -> None:
+        self.set_item_fields(acct_pk(account_id), listing_sk(channel_id, listing_sku), {"status": status})
+
     def op_seen_delta(self, account_id: str, channel_id: str, listing_sku: str, delta: int) -> dict:
         """The channel moved first: an order it took lowered its count by `delta` already."""
         return self.op_update(
@@ -949,7 +952,8 @@ class DynamoRepository:
             if expected_version is None:
                 self._put(item, "attribute_not_exists(pk)")
             else:
-                self._put(item, f"version = {int(expected_version)}")
+                self._db.put_item(TableName=self.table, Item=to_ddb(item), ConditionExpression="version = :v",
+                                  ExpressionAttributeValues={":v": {"N": str(int(expected_version))}})
             return True
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -982,7 +986,8 @@ class DynamoRepository:
         start = self._start_key(cursor, pk, prefix)
         out: list[dict] = []
         while True:
-            items, last = self._query(pk, prefix, start, limit if keep is None else 1000)
+            # one more than asked, so a last page that is exactly full answers no cursor
+            items, last = self._query(pk, prefix, start, limit + 1 if keep is None else 1000)
             for index, item in enumerate(items):
                 if keep is None or keep(item):
                     out.append(item)

@@ -220,7 +220,7 @@ class ShopifyPusher:
                     report.deferred += 1
                     requeue.append(by_sku[l.listing_sku])
                     delay = max(delay, grace - _seconds_since(since, now) + 1)
-                    self.repo.record_push(l, pushed=None, seen=None, status="deferred", at=at,
+                    self.repo.record_push(l, pushed=None, seen=l.last_seen, status="deferred", at=at,
                                           inventory_item_id=l.inventory_item_id, conflict_since=since)
                     report.history.append(self._entry(l, l.last_seen, l.desired, "skipped",
                                                       "channel below our number: waiting for its order",

@@ -109,22 +109,29 @@ def recompute_skus(repo: Any, view: AccountView, skus: Iterable[str], *, run_id:
         if not channel.write_inventory:
             continue
         overrides = repo.get_rule_overrides(view.account.account_id, channel.channel_id, skus)
-        for sku in skus:
-            product = view.catalog.products.get(sku)
-            if product is None:
-                continue
+        listed = {sku: listing_skus_for(view.catalog.products[sku], channel)
+                  for sku in skus if sku in view.catalog.products}
+        known = repo.get_listings(view.account.account_id, channel.channel_id,
+                                  [l for ls in listed.values() for l in ls])
+        for sku, listing_skus_of_sku in listed.items():
+            product = view.catalog.products[sku]
             result = channel_quantity(repo, view, channel, sku, overrides)
             decision = policy.push_decision(view.account, product, level_received(view, sku), sync_now=force)
-            for listing_sku in listing_skus_for(product, channel):
+            for listing_sku in listing_skus_of_sku:
                 out.listings += 1
                 changed = repo.set_desired(view.account.account_id, channel.channel_id, listing_sku, sku,
                                            result.quantity)
+                before = known.get(listing_sku)
                 if not decision.push:
                     if changed or run_id:
                         out.history.append(HistoryEntry(now, sku, channel.channel_id, listing_sku, None,
                                                         result.quantity, "skipped", decision.reason, run_id))
+                    if before is None or before.status != "skipped":
+                        repo.set_listing_status(view.account.account_id, channel.channel_id, listing_sku, "skipped")
                     continue
-                if changed or run_id:
+                # a listing the policy held back is pushed once it may be (e.g. the item was received)
+                was_held = before is not None and before.status == "skipped"
+                if changed or run_id or was_held:
                     out.signals.append({"account_id": view.account.account_id,
                                         "channel_id": channel.channel_id, "listing_sku": listing_sku,
                                         **({"run_id": run_id} if run_id else {}),
