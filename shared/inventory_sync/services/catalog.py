@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from uuid import uuid4
 
 from inventory_sync.adapters.dynamo import utcnow
+from inventory_sync.domain import bundles
 from inventory_sync.domain.model import (
     Account,
     AccountKind,
@@ -143,41 +144,23 @@ def _check_supplier(deps: Any, account_id: str, product: Product) -> None:
 
 
 def _check_bundle(repo: Any, account_id: str, product: Product) -> None:
-    """Every component exists, appears once, and no bundle contains itself, directly or nested.
-
-    (domain/bundles.py is being written concurrently; this check moves there once it lands.)
-    """
+    """Components exist, appear once, and no bundle contains itself, directly or nested (the rules
+    are the domain's: `bundles.validate_bundle`; this loads what it needs to see)."""
     if product.bundle is None:
         return
-    components = product.bundle.components
     seen: set[str] = set()
-    for i, component in enumerate(components):
-        if component.sku == product.sku:
-            raise Unprocessable("a bundle cannot contain itself", field="bundle.components", code="bundle_cycle")
+    for i, component in enumerate(product.bundle.components):
         if component.sku in seen:
             raise Unprocessable(f"component {component.sku} is listed twice", field=f"bundle.components[{i}].sku",
                                 code="duplicate_component")
         seen.add(component.sku)
     known: dict[str, Product] = {}
-    todo = set(seen)
-    while todo:
+    todo = seen - {product.sku}
+    while todo:  # the components and, transitively, the components of nested bundles
         found = repo.get_products(account_id, todo)
         known.update(found)
         todo = {c.sku for p in found.values() if p.bundle for c in p.bundle.components} - set(known) - {product.sku}
-    for i, component in enumerate(components):
-        if component.sku not in known:
-            raise Unprocessable(f"component {component.sku} is not a product of this account",
-                                field=f"bundle.components[{i}].sku", code="unknown_component")
-    graph = {sku: [c.sku for c in p.bundle.components] if p.bundle else [] for sku, p in known.items()}
-    stack, visited = list(seen), set()
-    while stack:
-        sku = stack.pop()
-        if sku == product.sku:
-            raise Unprocessable(f"bundle {product.sku} would contain itself through a nested bundle",
-                                field="bundle.components", code="bundle_cycle")
-        if sku not in visited:
-            visited.add(sku)
-            stack.extend(graph.get(sku, ()))
+    bundles.validate_bundle(product.sku, product.bundle, known)
 
 
 def get_product_detail(deps: Any, account_id: str, sku: str) -> ProductDetail:

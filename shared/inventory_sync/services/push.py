@@ -103,10 +103,16 @@ def must_wait_before_raising(listing: Listing, now: datetime, grace_seconds: flo
     return listing.conflict_since is None or _seconds_since(listing.conflict_since, now) < grace_seconds
 
 
-def idempotency_key(channel: Channel, batch: Sequence[SetQuantity]) -> str:
-    """The same request retried gets the same key (Shopify's guidance); a different one, a new key."""
+def idempotency_key(channel: Channel, batch: Sequence[SetQuantity], listings: Sequence[Listing] = ()) -> str:
+    """The same request retried gets the same key (Shopify's guidance); a different one, a new key.
+
+    Shopify keeps keys for a day and replays the first answer, so the key also carries when we
+    computed `desired` and learned `last_seen`: setting 10 from 8 again later, after the channel
+    went back to 8, is a new operation and must not be answered with the old replay.
+    """
     payload = json.dumps([channel.account_id, channel.channel_id, channel.location_id,
-                          sorted((q.inventory_item_id, q.quantity, q.change_from_quantity) for q in batch)],
+                          sorted((q.inventory_item_id, q.quantity, q.change_from_quantity) for q in batch),
+                          sorted((l.listing_sku, l.desired_at or "", l.seen_at or "") for l in listings)],
                          default=str)
     digest = hashlib.sha256(payload.encode()).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
@@ -241,7 +247,7 @@ class ShopifyPusher:
                 quantities = [SetQuantity(l.inventory_item_id, int(l.desired), l.last_seen) for l in batch]
                 try:
                     result = self.client.set_available(
-                        quantities, self.channel.location_id, idempotency_key(self.channel, quantities),
+                        quantities, self.channel.location_id, idempotency_key(self.channel, quantities, batch),
                         reference_document_uri=f"gid://inventory-sync/SyncRun/{by_sku[batch[0].listing_sku].run_id or 'realtime'}",
                     )
                 except ShopifyThrottled as exc:

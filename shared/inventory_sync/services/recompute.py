@@ -93,7 +93,7 @@ class RecomputeOutcome:
 
 def recompute_skus(repo: Any, view: AccountView, skus: Iterable[str], *, run_id: str | None = None,
                    channel_ids: Iterable[str] | None = None, force: bool = False,
-                   verify: bool = False) -> RecomputeOutcome:
+                   verify: bool = False, process_orders_before: Mapping[str, bool] | None = None) -> RecomputeOutcome:
     """Recomputes each (listing, channel) of `skus` once and says which listings to push.
 
     Realtime (force=False): signal only when the desired quantity changed and the sync policy
@@ -116,7 +116,8 @@ def recompute_skus(repo: Any, view: AccountView, skus: Iterable[str], *, run_id:
         for sku, listing_skus_of_sku in listed.items():
             product = view.catalog.products[sku]
             result = channel_quantity(repo, view, channel, sku, overrides)
-            decision = policy.push_decision(view.account, product, level_received(view, sku), sync_now=force)
+            decision = policy.push_decision(view.account, product, level_received(view, sku), sync_now=force,
+                                            process_orders_before=(process_orders_before or {}).get(sku))
             for listing_sku in listing_skus_of_sku:
                 out.listings += 1
                 changed = repo.set_desired(view.account.account_id, channel.channel_id, listing_sku, sku,

@@ -83,9 +83,14 @@ def classify(records: Iterable[StreamRecord]) -> dict[str, AccountWork]:
     return work
 
 
-def after_stock_change(deps: Any, account_id: str, records: list[StreamRecord]) -> None:
-    """Derived flags that follow a stock change: received, and Auto Process Orders."""
+def after_stock_change(deps: Any, account_id: str, records: list[StreamRecord]) -> dict[str, bool]:
+    """Derived flags that follow a stock change: received, and Auto Process Orders.
+
+    Returns the Process Orders value each flipped SKU had before, so the sell-out that turns it
+    off still pushes its 0 (policy.push_decision's `process_orders_before`).
+    """
     repo = deps.repo
+    flipped: dict[str, bool] = {}
     account = None
     for rec in records:
         if not rec.sk.startswith("STOCK#") or not rec.new:
@@ -94,16 +99,19 @@ def after_stock_change(deps: Any, account_id: str, records: list[StreamRecord]) 
             repo.mark_received(account_id, rec.new["sku"], rec.new["warehouse_id"])
         account = account or repo.get_account(account_id)
         if account is not None and account.auto_process_orders:
-            apply_auto_process_orders(deps, account, rec)
+            before = apply_auto_process_orders(deps, account, rec)
+            if before is not None:
+                flipped.setdefault(rec.new["sku"], before)
+    return flipped
 
 
-def apply_auto_process_orders(deps: Any, account: Any, rec: StreamRecord) -> None:
+def apply_auto_process_orders(deps: Any, account: Any, rec: StreamRecord) -> bool | None:
     """Process Orders on when an item is received, off when it sells out (field-docs/05)."""
     repo = deps.repo
     sku = rec.new["sku"]
     product = repo.get_product(account.account_id, sku)
     if product is None:
-        return
+        return None
     warehouses = repo.get_warehouses(account.account_id)
     levels = repo.get_stock(account.account_id, [sku]).get(sku, {})
     included = [l for w, l in levels.items() if w not in warehouses or warehouses[w].include_in_combined]
@@ -122,6 +130,8 @@ def apply_auto_process_orders(deps: Any, account: Any, rec: StreamRecord) -> Non
         from dataclasses import replace
 
         repo.put_product(account.account_id, replace(product, process_orders=decided))
+        return product.process_orders
+    return None
 
 
 def handle_stream(deps: Any, raw_records: list[Mapping[str, Any]]) -> list[str]:
@@ -132,7 +142,7 @@ def handle_stream(deps: Any, raw_records: list[Mapping[str, Any]]) -> list[str]:
         try:
             if w.shipments:
                 deps.tracking_queue.send(w.shipments)
-            after_stock_change(deps, account_id, w.records)
+            flipped = after_stock_change(deps, account_id, w.records)
             if w.full_sync_all or w.full_sync_channels:
                 start_sync(deps, account_id, kind="realtime",
                            channel_ids=None if w.full_sync_all else sorted(w.full_sync_channels))
@@ -141,7 +151,7 @@ def handle_stream(deps: Any, raw_records: list[Mapping[str, Any]]) -> list[str]:
                 view = load_view(deps.repo, account_id, skus)
                 if view is None:
                     continue
-                outcome = recompute_skus(deps.repo, view, sorted(skus))
+                outcome = recompute_skus(deps.repo, view, sorted(skus), process_orders_before=flipped)
                 if outcome.signals:
                     deps.push_queue.send(outcome.signals)
                 if outcome.history:
