@@ -2,14 +2,36 @@
 a local API Gateway, SQS and DynamoDB stream pollers, schedules and the channel simulators — all
 in one process, no Docker.
 
+Read from the environment (or LocalRuntime(env=...)):
+  AWS_ENDPOINT_URL                     use that endpoint (LocalStack, AWS) instead of embedded moto
+  AWS_DEFAULT_REGION / AWS_REGION      default us-east-1
+  INVSYNC_PLATFORM_TOKEN               value of generated secrets (default dev-platform-token)
+  INVSYNC_SECRET_<LogicalId>           value of one generated secret instead
+  INVSYNC_PARAM_<Name>                 overrides a template parameter's Default
+  INVSYNC_SIMULATORS=0                 no channel simulators
+  INVSYNC_LOCAL_RETRY_DELAY_SECONDS    failed SQS messages / stream batches come back after this
+                                       (default 2; SQS counts whole seconds)
+  INVSYNC_LOCAL_SCHEDULE_SCALE         rate(...) periods are multiplied by it (default 1; 0 = only
+                                       on demand through POST /_local/schedules/{FunctionLogicalId})
+  INVSYNC_LOCAL_FUNCTION_CONCURRENCY   invocations of one function at once (default 1)
+  INVSYNC_PROJECT_ROOT                 where template.yaml is, when not found from the cwd
+Written to os.environ while running (and put back by stop()): the AWS endpoint, region and, for
+embedded moto, dummy credentials; every function's Environment; INVSYNC_PUBLIC_URL (the API);
+INVSYNC_PLATFORM_TOKEN; INVSYNC_SIMULATOR_<NAME>_URL.
+
 Concurrency: each function is one warm "container". Its invocations are serialized (API requests,
 pollers and schedules wait for each other), unless INVSYNC_LOCAL_FUNCTION_CONCURRENCY=N allows N
 at once; an SQS mapping then runs min(N, ScalingConfig.MaximumConcurrency) pollers. A stream
-mapping always has one poller (records of a shard are processed in order).
+mapping always has one poller (records of a shard are processed in order). The function Timeout
+feeds get_remaining_time_in_millis() but is not enforced (a thread cannot be killed); overruns
+are logged.
 
 Environment: Globals.Function.Environment merged with each function's own is written to
 os.environ once. Were two functions to set one variable differently, that variable is set around
 each invocation instead, and invocations of those functions are serialized process-wide.
+
+One runtime per process at a time (os.environ is shared). The embedded moto server comes back on
+the same port when a runtime is started again in the same process, and starts empty.
 """
 
 from __future__ import annotations
@@ -486,14 +508,17 @@ class LocalRuntime:
             source_ip=request.source_ip,
             account_id=self.account_id,
         )
+        request_id = [("x-amzn-RequestId", event["requestContext"]["requestId"])]
         try:
             result = runner.invoke(event)
         except Throttled:
-            return json_response(429, {"message": "Too Many Requests"})
+            return json_response(429, {"message": "Too Many Requests"}, request_id)
         except Exception:  # noqa: BLE001 - a function error is API Gateway's 502
             log.exception("%s failed on %s %s", route.function_id, method, path)
-            return json_response(502, INTERNAL_ERROR)
-        return response_from_result(result)
+            return json_response(502, INTERNAL_ERROR, request_id)
+        response = response_from_result(result)
+        response.headers.extend(request_id)
+        return response
 
     def _fire_schedule_route(self, function_id: str) -> HttpResponse:
         if function_id not in self._state.schedules:
