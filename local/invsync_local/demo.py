@@ -181,6 +181,11 @@ def print_table(checks: list[Check], out: Any = sys.stdout) -> None:
 def main(argv: list[str] | None = None) -> int:
     from .runtime import LocalRuntime
 
+    import os
+
+    # the handlers' JSON logs and metrics would bury the table; `make serve` shows them
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     started = time.monotonic()
     with LocalRuntime(port=0, simulators=True) as rt:
         print(f"local runtime: API {rt.api_url}  AWS {rt.aws_endpoint_url}  "
