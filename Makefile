@@ -51,7 +51,7 @@ lint: install install-sam
 	$(VENV)/bin/cfn-lint template.yaml
 
 bench: install
-	$(PY) -m benchmarks
+	$(PY) -m invsync_local bench
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .hypothesis

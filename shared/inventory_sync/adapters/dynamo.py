@@ -496,12 +496,38 @@ class DynamoRepository:
         return [i["bundle_sku"] for i in items]
 
     # -- stock -----------------------------------------------------------------------------------
+    #: above this many SKUs, one range query over their stock keys beats a query per SKU
+    STOCK_RANGE_THRESHOLD = 8
+
     def get_stock(self, account_id: str, skus: Iterable[str]) -> dict[str, dict[str, StockLevel]]:
-        out: dict[str, dict[str, StockLevel]] = {}
-        for sku in dict.fromkeys(skus):
-            levels = self._query_all(acct_pk(account_id), f"STOCK#{sku}/")
-            out[sku] = {i["warehouse_id"]: stock_from_item(i) for i in levels}
-        return out
+        wanted = list(dict.fromkeys(skus))
+        out: dict[str, dict[str, StockLevel]] = {sku: {} for sku in wanted}
+        if len(wanted) <= self.STOCK_RANGE_THRESHOLD:
+            for sku in wanted:
+                levels = self._query_all(acct_pk(account_id), f"STOCK#{sku}/")
+                out[sku] = {i["warehouse_id"]: stock_from_item(i) for i in levels}
+            return out
+        # A page of a full sync reads SKUs that sit together in key order: one ranged query
+        # (keys compare as UTF-8 bytes, i.e. code points; "~" sorts after every warehouse id).
+        prefixes = [f"STOCK#{sku}/" for sku in wanted]
+        low, high = min(prefixes), max(p + "~" for p in prefixes)
+        cursor = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "ConsistentRead": True,
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": {":pk": {"S": acct_pk(account_id)}, ":lo": {"S": low}, ":hi": {"S": high}},
+            }
+            if cursor:
+                kwargs["ExclusiveStartKey"] = cursor
+            res = self._db.query(**kwargs)
+            for raw in res.get("Items", []):
+                item = from_ddb(raw)
+                if item.get("sku") in out:
+                    out[item["sku"]][item["warehouse_id"]] = stock_from_item(item)
+            cursor = res.get("LastEvaluatedKey")
+            if not cursor:
+                return out
 
     def apply_stock_changes(self, account_id: str, changes: Sequence[StockChange]) -> int:
         """Applies validated changes; a change whose idempotency key was seen is skipped.

@@ -120,9 +120,9 @@ def recompute_skus(repo: Any, view: AccountView, skus: Iterable[str], *, run_id:
                                             process_orders_before=(process_orders_before or {}).get(sku))
             for listing_sku in listing_skus_of_sku:
                 out.listings += 1
-                changed = repo.set_desired(view.account.account_id, channel.channel_id, listing_sku, sku,
-                                           result.quantity)
                 before = known.get(listing_sku)
+                changed = (before is None or before.desired != result.quantity) and repo.set_desired(
+                    view.account.account_id, channel.channel_id, listing_sku, sku, result.quantity)
                 if not decision.push:
                     if changed or run_id:
                         out.history.append(HistoryEntry(now, sku, channel.channel_id, listing_sku, None,
