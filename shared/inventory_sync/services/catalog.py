@@ -388,8 +388,8 @@ def rules_error(rules: Mapping[str, Any], prefix: str) -> Unprocessable | None:
     """Cross-field rule checks (ranges are checked by the request model)."""
     high, low = rules.get("max_quantity"), rules.get("min_quantity")
     if high is not None and low is not None and high < low:
-        return Unprocessable("max_quantity must be at least min_quantity", field=f"{prefix}.max_quantity",
-                             code="max_below_min")
+        return Unprocessable("max_quantity must be at least min_quantity",
+                             field=f"{prefix}.max_quantity" if prefix else "max_quantity", code="max_below_min")
     return None
 
 
@@ -415,14 +415,14 @@ class RuleOverride:
     effective: Rules = field(default_factory=Rules)
 
 
-def put_rule_override(deps: Any, account_id: str, channel_id: str, sku: str,
-                      rules: Mapping[str, Any]) -> RuleOverride:
+def put_rule_override(deps: Any, account_id: str, channel_id: str, sku: str, rules: Mapping[str, Any],
+                      field_prefix: str = "") -> RuleOverride:
     """Stores a per-SKU override of the channel's rules: only the given fields override."""
     repo = deps.repo
     view = get_channel(deps, account_id, channel_id)
     if repo.get_product(account_id, sku) is None:
         raise NotFound(f"product {sku} not found", field="sku")
-    problem = rules_error(rules, "rules")
+    problem = rules_error(rules, field_prefix.rstrip("."))
     if problem:
         raise problem
     repo.put_rule_override(account_id, channel_id, sku, dict(rules))
