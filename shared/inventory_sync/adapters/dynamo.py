@@ -1102,8 +1102,8 @@ class DynamoRepository:
                      if expected_version == 0 else "attribute_exists(pk) AND version = :v")
         return self.op_update(
             {"pk": acct_pk(order.account_id), "sk": order_sk(order.order_id)},
-            "SET #status = :st, lines = :l, shipments = :sh, linked_orders = :lo, version = :nv, updated_at = :t",
-            {"#status": "status"},
+            "SET #status = :st, #lines = :l, #shipments = :sh, linked_orders = :lo, version = :nv, updated_at = :t",
+            {"#status": "status", "#lines": "lines", "#shipments": "shipments"},
             {"st": order.status, "l": [asdict(line) for line in order.lines], "sh": list(order.shipments),
              "lo": list(order.linked_orders), "v": expected_version, "nv": expected_version + 1, "t": utcnow()},
             condition=condition,
