@@ -2,9 +2,11 @@
 
 `handle()` does, in order, what must happen before any route or validation runs:
 1. authenticate every /v1 request (401 before anything else, even before a 404 route);
-2. refuse bodies over 1 MB (413);
-3. read bodies as JSON whatever Content-Type says (all bodies are JSON; curl -d sends form type);
-4. put the path in one canonical encoded form, so a SKU with any printable character routes.
+2. another account's `/v1/accounts/{id}/...` answers 404, a platform-only route 403, whatever the
+   body holds (the routes check again: this only fixes the order of the answers);
+3. refuse bodies over 1 MB (413);
+4. read bodies as JSON whatever Content-Type says (all bodies are JSON; curl -d sends form type);
+5. put the path in one canonical encoded form, so a SKU with any printable character routes.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from inventory_sync.api import (
     routes_stock,
     routes_sync,
 )
-from inventory_sync.api.auth import authenticate
-from inventory_sync.api.paths import canonical_path
+from inventory_sync.api.auth import Principal, authenticate, require_account, require_platform
+from inventory_sync.api.paths import canonical_path, decode_segment
 from inventory_sync.errors import PayloadTooLarge, ServiceError
 from inventory_sync.observability import logger, metrics
 
@@ -47,6 +49,7 @@ def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     if path == "/v1" or path.startswith("/v1/"):
         try:
             principal = _authenticate(event)
+            _check_scope(principal, str(event.get("httpMethod", "")).upper(), path)
             if _body_size(event) > MAX_BODY_BYTES:
                 raise PayloadTooLarge("request bodies are limited to 1 MB", field="body")
         except ServiceError as exc:
@@ -63,6 +66,23 @@ def _authenticate(event: Mapping[str, Any]) -> Any:
 
     d = deps()
     return authenticate(event.get("headers"), d.platform_token.value(), d.repo)
+
+
+def _check_scope(principal: Principal, method: str, path: str) -> None:
+    segments = [decode_segment(x) for x in path.split("/")]
+    if len(segments) >= 4 and segments[1:3] == ["v1", "accounts"]:
+        require_account(principal, segments[3])
+    if (method, _platform_pattern(segments)) in PLATFORM_ONLY:
+        require_platform(principal, "do this")
+
+
+PLATFORM_ONLY = {("POST", "/v1/accounts"), ("POST", "/v1/portals"), ("POST", "/v1/accounts/*/tokens")}
+
+
+def _platform_pattern(segments: list[str]) -> str:
+    if len(segments) == 5 and segments[4] == "tokens":
+        return "/".join(segments[:3] + ["*", "tokens"])
+    return "/".join(segments)
 
 
 def _body_size(event: Mapping[str, Any]) -> int:

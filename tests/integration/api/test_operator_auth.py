@@ -122,3 +122,14 @@ def test_a_token_for_a_missing_account_is_not_issued(api, table_items):
     answer = api.post("/v1/accounts/ghost/tokens")
     assert answer.status == 404 and answer.error["field"] == "account_id"
     assert table_items() == before
+
+
+def test_another_account_answers_404_even_to_a_malformed_request(world, api):
+    # the 404 comes before any validation, so a bad body reveals nothing either
+    assert api.put("/v1/accounts/m1/products/P1", raw_body="{nope", token=world.other_token).status == 404
+    assert api.put("/v1/accounts/m1/products/A%2FB", {}, token=world.other_token).status == 404
+
+
+def test_a_platform_only_route_answers_403_even_to_a_malformed_request(world, api):
+    assert api.post("/v1/accounts", raw_body="{nope", token=world.merchant_token).status == 403
+    assert api.post("/v1/portals", {}, token=world.merchant_token).status == 403
