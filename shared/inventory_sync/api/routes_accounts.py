@@ -52,7 +52,7 @@ def create_token(account_id: AccountIdPath):
     in_account(router, account_id)
     require_platform(caller(router), "issue tokens")
     token = new_token()
-    catalog.issue_token(deps(), account_id, token, hash_token(token))
+    catalog.issue_token(deps(), account_id, hash_token(token))
     return respond(201, m.TokenOut(token=token, account_id=account_id), headers={"Cache-Control": "no-store"})
 
 

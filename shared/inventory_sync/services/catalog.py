@@ -29,7 +29,7 @@ from inventory_sync.domain.model import (
 )
 from inventory_sync.errors import Conflict, NotFound, Unprocessable
 from inventory_sync.observability import logger
-from inventory_sync.ports import HistoryEntry, Listing, Page, StockChange, SyncRun
+from inventory_sync.ports import Listing, Page, StockChange, SyncRun
 
 SSM_SECURE_STRING_LIMIT = 4096
 BULK_PAGE = 500
@@ -65,7 +65,7 @@ def update_account(deps: Any, account_id: str, changes: Mapping[str, Any]) -> Ac
     return updated
 
 
-def issue_token(deps: Any, account_id: str, token: str, token_hash: str) -> None:
+def issue_token(deps: Any, account_id: str, token_hash: str) -> None:
     """Stores the hash of a new account token (the token itself is shown once, never stored)."""
     get_account(deps, account_id)
     deps.repo.put_token(account_id, token_hash)
@@ -311,8 +311,7 @@ def put_channel(deps: Any, channel: Channel, credentials: Mapping[str, Any],
     get_account(deps, channel.account_id)
     channel = _checked_channel(channel, credentials)
     _check_warehouse_refs(repo.get_warehouses(channel.account_id), channel)
-    owner = getattr(repo, "account_for_channel", None)
-    if owner is not None and owner(channel.channel_id) not in (None, channel.account_id):
+    if repo.account_for_channel(channel.channel_id) not in (None, channel.account_id):  # ids are global
         raise Conflict(f"channel id {channel.channel_id} is taken", field="channel_id")
     existing = repo.get_channel(channel.account_id, channel.channel_id)
     if webhook_secret is None and existing is not None:
@@ -463,9 +462,7 @@ def get_run(deps: Any, account_id: str, run_id: str) -> SyncRun:
 def sync_history(deps: Any, account_id: str, sku: str | None, channel_id: str | None,
                  cursor: str | None, limit: int) -> Page:
     get_account(deps, account_id)
-    page = deps.repo.list_history_page(account_id, sku, channel_id, cursor, limit)
-    entries: list[HistoryEntry] = page.items
-    return Page(entries, page.next_cursor)
+    return deps.repo.list_history_page(account_id, sku, channel_id, cursor, limit)
 
 
 def check_sync_request(deps: Any, account_id: str, skus: Sequence[str] | None,
@@ -513,7 +510,7 @@ def get_portal(deps: Any, portal_id: str) -> PortalView:
     portal = deps.repo.get_portal(portal_id)
     if portal is None:
         raise NotFound(f"portal {portal_id} not found", field="portal_id")
-    item = deps.repo.get_portal_item(portal_id) if hasattr(deps.repo, "get_portal_item") else {}
+    item = deps.repo.get_portal_item(portal_id)
     return PortalView(portal, bool(item.get("products_imported", False)), item.get("imported_at"))
 
 

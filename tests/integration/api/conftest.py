@@ -15,7 +15,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import boto3
 import pytest
@@ -129,10 +128,6 @@ def test_client(service: str) -> Any:
     if service not in _TEST_CLIENTS:
         _TEST_CLIENTS[service] = boto3.session.Session(region_name=REGION).client(service)
     return _TEST_CLIENTS[service]
-
-
-def sku_path(sku: str) -> str:
-    return quote(sku, safe="")
 
 
 @pytest.fixture(scope="session")
