@@ -15,7 +15,10 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
+from invsync_local.moto_speedups import install as install_moto_speedups
 from invsync_local.template import load_yaml
+
+install_moto_speedups()  # moto copies a table per transaction item; once per table is enough
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())

@@ -70,6 +70,10 @@ class EmbeddedAws:
         global _preferred_port
         from moto.server import ThreadedMotoServer
 
+        from .moto_speedups import install as install_moto_speedups
+
+        install_moto_speedups()
+
         # moto's request log would drown the runtime's own output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         port = self._requested_port if self._requested_port is not None else _preferred_port

@@ -60,6 +60,9 @@ def _moto_env() -> Iterator[Any]:
     os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                       POWERTOOLS_TRACE_DISABLED="1", POWERTOOLS_LOG_LEVEL="ERROR", POWERTOOLS_METRICS_DISABLED="true")
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    from .moto_speedups import install
+
+    install()
     with mock_aws():
         from invsync_local.template import load_yaml
         from pathlib import Path
