@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from uuid import uuid4
 
 from inventory_sync.adapters.dynamo import utcnow
-from inventory_sync.domain import bundles
+from inventory_sync.domain import allocation, bundles
 from inventory_sync.domain.model import (
     Account,
     AccountKind,
@@ -311,6 +311,7 @@ def put_channel(deps: Any, channel: Channel, credentials: Mapping[str, Any],
     get_account(deps, channel.account_id)
     channel = _checked_channel(channel, credentials)
     _check_warehouse_refs(repo.get_warehouses(channel.account_id), channel)
+    _check_allocations_across_channels(repo, channel)
     if repo.account_for_channel(channel.channel_id) not in (None, channel.account_id):  # ids are global
         raise Conflict(f"channel id {channel.channel_id} is taken", field="channel_id")
     existing = repo.get_channel(channel.account_id, channel.channel_id)
@@ -381,6 +382,17 @@ def _check_warehouse_refs(warehouses: Mapping[str, Warehouse], channel: Channel)
         if warehouse_id not in warehouses:
             raise Unprocessable(f"warehouse {warehouse_id} does not exist", field=f"allocations.{warehouse_id}",
                                 code="unknown_warehouse")
+
+
+def _check_allocations_across_channels(repo: Any, channel: Channel) -> None:
+    """By sales channel: the shares of one warehouse across channels never add up to more than
+    all of it (field-docs/04), so two channels can't both sell the same unit."""
+    if not channel.allocations:
+        return
+    shares = {c.channel_id: dict(c.allocations) for c in repo.list_channels(channel.account_id)
+              if c.channel_id != channel.channel_id and c.allocations}
+    shares[channel.channel_id] = dict(channel.allocations)
+    allocation.validate_allocations(shares)
 
 
 def rules_error(rules: Mapping[str, Any], prefix: str) -> Unprocessable | None:

@@ -192,3 +192,14 @@ def test_a_bad_override_is_refused(channel, table_items, path, body, status, fie
     answer = channel.put(path, body)
     assert answer.status == status and answer.error["field"] == field
     assert table_items() == before
+
+
+def test_two_channels_cannot_share_more_than_all_of_a_warehouse(world, api, table_items, ssm_parameters):
+    """Given channel A drawing 60% of w1, when channel B asks for 50% of it, then B is refused
+    naming the warehouse and nothing is stored; 40% fits."""
+    assert api.put("/v1/accounts/m1/channels/shop-a", shopify(allocations={"w1": 60})).status == 201
+    before, secrets = table_items(), ssm_parameters()
+    answer = api.put("/v1/accounts/m1/channels/shop-b", shopify(allocations={"w1": 50}))
+    assert answer.status == 422 and answer.error["field"] == "allocations.w1"
+    assert table_items() == before and ssm_parameters() == secrets
+    assert api.put("/v1/accounts/m1/channels/shop-b", shopify(allocations={"w1": 40})).status == 201
