@@ -239,3 +239,55 @@ def test_supplier_stock_flows_to_merchant_and_tracking_flows_back(sim, shop, pip
     merchant_level = repo.get_stock("m1", ["WILLOW"])["WILLOW"][portal.warehouse_id]
     assert (merchant_level.on_hand, merchant_level.committed) == (373, 0)
     assert available_on(sim, "WILLOW", shop) == 373
+
+
+def test_a_failed_recompute_is_reported_and_its_retry_still_reaches_the_channel(sim, shop, pipe, aws, monkeypatch):
+    """Invariant 1 (no lost change): the change is stored; recompute fails once; the stream batch
+    reports the record as failed, so the retry (same records) recomputes and pushes."""
+    d = merchant_with_channel(sim, shop, on_hand=10)
+    records = aws.stream_records()
+    import inventory_sync.services.stream as stream
+
+    real = stream.load_view
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("DynamoDB went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stream, "load_view", flaky)
+    first = pipe.h["quantity_recompute"].handler({"Records": records}, pipe.ctx)
+    failed = [f["itemIdentifier"] for f in first["batchItemFailures"]]
+    assert failed and failed[0] in {r["dynamodb"]["SequenceNumber"] for r in records}
+    retry_from = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) >= int(min(failed, key=int))]
+    assert pipe.h["quantity_recompute"].handler({"Records": retry_from}, pipe.ctx)["batchItemFailures"] == []
+    pipe.pump()
+    assert available_on(sim, "WIDGET", shop) == 10
+
+
+def test_duplicate_signals_are_harmless_and_unchanged_values_are_not_resent(sim, shop, pipe, aws):
+    """Invariant 4: signals carry which listing, not what quantity; three copies of one signal
+    after the listing is synced send nothing."""
+    merchant_with_channel(sim, shop, on_hand=10)
+    pipe.pump()
+    writes = len(set_calls(sim))
+    wiring.deps().push_queue.send([{"account_id": "m1", "channel_id": "shop", "listing_sku": "WIDGET"}] * 3)
+    pipe.pump()
+    assert len(set_calls(sim)) == writes
+    assert available_on(sim, "WIDGET", shop) == 10
+
+
+def test_a_throttled_channel_gets_its_work_back_later_not_hot(sim, shop, pipe, aws):
+    """Invariant 5: when the store's bucket is empty, the push is answered THROTTLED once; the
+    signal goes back on the queue with a delay, and the shared budget now knows the bucket is low."""
+    d = merchant_with_channel(sim, shop, on_hand=10)
+    sim.set_bucket(SHOP, currently_available=0, restore_rate=1)
+    pipe.pump()
+    attrs = aws.sqs.get_queue_attributes(QueueUrl=aws.queues["push"], AttributeNames=["All"])["Attributes"]
+    assert int(attrs["ApproximateNumberOfMessagesDelayed"]) >= 1
+    budget = d.repo.get_budget("shopify#m1#shop")
+    assert budget is not None and budget["available"] < 50 and budget["rate"] == 1
+    throttled = [e for e in sim.requests(SHOP) if e["throttled"]]
+    assert len(throttled) <= 1

@@ -24,6 +24,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from inventory_sync.adapters.dynamo import utcnow
 from inventory_sync.adapters.shopify import (
     MAX_QUANTITIES_PER_CALL,
+    estimate_lookup_cost,
+    estimate_read_cost,
+    estimate_set_cost,
     SetQuantity,
     ShopifyAuthError,
     ShopifyClient,
@@ -36,7 +39,7 @@ from inventory_sync.observability import logger
 from inventory_sync.ports import HistoryEntry, Listing
 from inventory_sync.services.budget import SharedBucket
 
-#: points we budget for one inventorySetQuantities call and for one lookup/read query
+#: points budgeted for a fulfilment round trip (read fulfilment orders, then fulfil)
 SET_COST = 10
 QUERY_COST = 30
 
@@ -136,7 +139,7 @@ class ShopifyPusher:
         grant = self.bucket.acquire(cost)
         return 0.0 if grant.granted else max(1.0, grant.wait_seconds)
 
-    def _observe(self) -> None:
+    def observe_throttle(self) -> None:
         t = self.client.last_throttle
         if t is not None:
             self.bucket.observe(t.maximum_available, t.currently_available, t.restore_rate)
@@ -166,13 +169,13 @@ class ShopifyPusher:
         # 1. inventory item ids for listings we haven't matched yet
         missing = [l for l in todo if not l.inventory_item_id]
         if missing:
-            wait = self._spend(QUERY_COST)
+            wait = self._spend(estimate_lookup_cost(len(missing)))
             if wait:
                 return report, list(by_sku[l.listing_sku] for l in todo), wait
             try:
                 found = self.client.lookup_inventory_items([l.listing_sku for l in missing])
             finally:
-                self._observe()
+                self.observe_throttle()
             matched: dict[str, str] = {}
             for l in missing:
                 ids = found.get(l.listing_sku) or []
@@ -190,13 +193,13 @@ class ShopifyPusher:
         # 2. what the channel shows now, where we don't know it (or a run asked us to verify)
         unknown = [l for l in todo if verify or l.last_seen is None]
         if unknown:
-            wait = self._spend(QUERY_COST)
+            wait = self._spend(estimate_read_cost(len(unknown)))
             if wait:
                 return report, list(by_sku[l.listing_sku] for l in todo), wait
             try:
                 current = self.client.get_available([l.inventory_item_id for l in unknown], self.channel.location_id)
             finally:
-                self._observe()
+                self.observe_throttle()
             todo = [_with(l, last_seen=current.get(l.inventory_item_id), seen_at=at) if l in unknown else l
                     for l in todo]
 
@@ -238,7 +241,7 @@ class ShopifyPusher:
             stale: dict[str, Listing] = {}
             for start in range(0, len(writes), MAX_QUANTITIES_PER_CALL):
                 batch = writes[start:start + MAX_QUANTITIES_PER_CALL]
-                wait = self._spend(SET_COST)
+                wait = self._spend(estimate_set_cost(len(batch)))
                 if wait:
                     requeue.extend(by_sku[l.listing_sku] for l in batch)
                     delay = max(delay, wait)
@@ -251,13 +254,13 @@ class ShopifyPusher:
                         reference_document_uri=f"gid://inventory-sync/SyncRun/{by_sku[batch[0].listing_sku].run_id or 'realtime'}",
                     )
                 except ShopifyThrottled as exc:
-                    self._observe()
+                    self.observe_throttle()
                     wait = math.ceil(exc.retry_after_seconds)
                     requeue.extend(by_sku[l.listing_sku] for l in batch)
                     delay = max(delay, wait)
                     report.requeued += len(batch)
                     continue
-                self._observe()
+                self.observe_throttle()
                 if result.applied:
                     for l in batch:
                         report.pushed += 1
@@ -279,13 +282,13 @@ class ShopifyPusher:
                                                           by_sku[l.listing_sku].run_id, at))
             if not stale:
                 break
-            wait = self._spend(QUERY_COST)
+            wait = self._spend(estimate_read_cost(len(stale)))
             if wait:
                 requeue.extend(by_sku[l.listing_sku] for l in stale.values())
                 delay = max(delay, wait)
                 break
             current = self.client.get_available(list(stale), self.channel.location_id)
-            self._observe()
+            self.observe_throttle()
             todo = []
             for item_id, l in stale.items():
                 seen = current.get(item_id)
@@ -337,6 +340,10 @@ def push_signals(deps: Any, bodies: Iterable[Mapping[str, Any]],
         pusher = ShopifyPusher(deps, channel, client_factory(deps, channel))
         try:
             report, requeue, delay = pusher.push(signals)
+        except ShopifyThrottled as exc:
+            # a read was throttled (writes handle their own): the channel's work waits its turn
+            pusher.observe_throttle()
+            report, requeue, delay = PushReport(), list(signals), exc.retry_after_seconds
         except ShopifyAuthError:
             logger.warning("channel rejected our token", extra={"account_id": account_id, "channel_id": channel_id})
             report, requeue, delay = PushReport(), [], 0.0
