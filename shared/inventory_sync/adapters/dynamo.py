@@ -298,6 +298,16 @@ class DynamoRepository:
             kwargs["ConditionExpression"] = condition
         self._db.put_item(**kwargs)
 
+    def _conditional(self, method: str, **kwargs: Any) -> bool:
+        """Runs a conditional write (put_item / update_item); False when its condition did not hold."""
+        try:
+            getattr(self._db, method)(TableName=self.table, **kwargs)
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
     def _query(self, pk: str, prefix: str = "", cursor: dict | None = None, limit: int | None = None,
                forward: bool = True) -> tuple[list[dict], dict | None]:
         kwargs: dict[str, Any] = {
@@ -599,24 +609,18 @@ class DynamoRepository:
 
     def set_on_hand(self, account_id: str, sku: str, warehouse_id: str, on_hand: int) -> bool:
         """Sets on hand to an absolute value unless it already is that value (no empty stream record)."""
-        try:
-            self._db.update_item(
-                TableName=self.table,
-                Key=to_ddb({"pk": acct_pk(account_id), "sk": stock_sk(sku, warehouse_id)}),
-                UpdateExpression="SET on_hand = :q, account_id = :a, sku = :s, warehouse_id = :w, "
-                                 "updated_at = :t, last_reason = :r, "
-                                 "#committed = if_not_exists(#committed, :zero) ADD version :one",
-                ConditionExpression="attribute_not_exists(on_hand) OR on_hand <> :q",
-                ExpressionAttributeNames={"#committed": "committed"},
-                ExpressionAttributeValues=to_ddb({":q": on_hand, ":a": account_id, ":s": sku,
-                                                  ":w": warehouse_id, ":t": utcnow(), ":zero": 0,
-                                                  ":one": 1, ":r": "portal_feed"}),
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._conditional(
+            "update_item",
+            Key=to_ddb({"pk": acct_pk(account_id), "sk": stock_sk(sku, warehouse_id)}),
+            UpdateExpression="SET on_hand = :q, account_id = :a, sku = :s, warehouse_id = :w, "
+                             "updated_at = :t, last_reason = :r, "
+                             "#committed = if_not_exists(#committed, :zero) ADD version :one",
+            ConditionExpression="attribute_not_exists(on_hand) OR on_hand <> :q",
+            ExpressionAttributeNames={"#committed": "committed"},
+            ExpressionAttributeValues=to_ddb({":q": on_hand, ":a": account_id, ":s": sku,
+                                              ":w": warehouse_id, ":t": utcnow(), ":zero": 0,
+                                              ":one": 1, ":r": "portal_feed"}),
+        )
 
     def apply_counter_deltas(self, account_id: str, deltas: Sequence[CounterDelta],
                              dedupe_scope: str, key: str) -> bool:
@@ -631,28 +635,23 @@ class DynamoRepository:
             raise
 
     def mark_received(self, account_id: str, sku: str, warehouse_id: str) -> None:
-        try:
-            self._db.update_item(
-                TableName=self.table,
-                Key=to_ddb({"pk": acct_pk(account_id), "sk": stock_sk(sku, warehouse_id)}),
-                UpdateExpression="SET received = :t",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(received) OR received = :f)",
-                ExpressionAttributeValues=to_ddb({":t": True, ":f": False}),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self._conditional(
+            "update_item",
+            Key=to_ddb({"pk": acct_pk(account_id), "sk": stock_sk(sku, warehouse_id)}),
+            UpdateExpression="SET received = :t",
+            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(received) OR received = :f)",
+            ExpressionAttributeValues=to_ddb({":t": True, ":f": False}),
+        )
 
     def ensure_stock_record(self, account_id: str, sku: str, warehouse_id: str) -> None:
         """A stock record at 0 (Extensiv: a bundle needs one even when nothing is pre-assembled)."""
-        try:
-            self._put({"pk": acct_pk(account_id), "sk": stock_sk(sku, warehouse_id), "kind": "stock",
-                       "account_id": account_id, "sku": sku, "warehouse_id": warehouse_id,
-                       "on_hand": 0, "committed": 0, "version": 0, "updated_at": utcnow()},
-                      "attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self._conditional(
+            "put_item",
+            Item=to_ddb({"pk": acct_pk(account_id), "sk": stock_sk(sku, warehouse_id), "kind": "stock",
+                         "account_id": account_id, "sku": sku, "warehouse_id": warehouse_id,
+                         "on_hand": 0, "committed": 0, "version": 0, "updated_at": utcnow()}),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
 
     # -- channels and rules ----------------------------------------------------------------------
     def put_channel(self, channel: Channel) -> None:
@@ -723,24 +722,18 @@ class DynamoRepository:
 
     def set_desired(self, account_id: str, channel_id: str, listing_sku: str, sku: str, desired: int) -> bool:
         """Stores the desired quantity; False (and no write) when it is already that value."""
-        try:
-            self._db.update_item(
-                TableName=self.table,
-                Key=to_ddb({"pk": acct_pk(account_id), "sk": listing_sk(channel_id, listing_sku)}),
-                UpdateExpression="SET desired = :d, sku = :s, account_id = :a, channel_id = :c, "
-                                 "listing_sku = :l, desired_at = :t, kind = :k, "
-                                 "#status = if_not_exists(#status, :new) ADD version :one",
-                ConditionExpression="attribute_not_exists(desired) OR desired <> :d",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_ddb({":d": desired, ":s": sku, ":a": account_id,
-                                                  ":c": channel_id, ":l": listing_sku, ":t": utcnow(),
-                                                  ":k": "listing", ":new": "new", ":one": 1}),
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._conditional(
+            "update_item",
+            Key=to_ddb({"pk": acct_pk(account_id), "sk": listing_sk(channel_id, listing_sku)}),
+            UpdateExpression="SET desired = :d, sku = :s, account_id = :a, channel_id = :c, "
+                             "listing_sku = :l, desired_at = :t, kind = :k, "
+                             "#status = if_not_exists(#status, :new) ADD version :one",
+            ConditionExpression="attribute_not_exists(desired) OR desired <> :d",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_ddb({":d": desired, ":s": sku, ":a": account_id,
+                                              ":c": channel_id, ":l": listing_sku, ":t": utcnow(),
+                                              ":k": "listing", ":new": "new", ":one": 1}),
+        )
 
     def set_listing_status(self, account_id: str, channel_id: str, listing_sku: str, status: str) -> None:
         self.set_item_fields(acct_pk(account_id), listing_sk(channel_id, listing_sku), {"status": status})
@@ -916,18 +909,14 @@ class DynamoRepository:
 
     def finish_run(self, account_id: str, run_id: str, status: str) -> None:
         """Closes a run once (the first page to see all pages done wins)."""
-        try:
-            self._db.update_item(
-                TableName=self.table,
-                Key=to_ddb({"pk": acct_pk(account_id), "sk": f"RUN#{run_id}"}),
-                UpdateExpression="SET #s = :s, finished_at = :t",
-                ConditionExpression="#s = :ip",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_ddb({":s": status, ":t": utcnow(), ":ip": "in_progress"}),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self._conditional(
+            "update_item",
+            Key=to_ddb({"pk": acct_pk(account_id), "sk": f"RUN#{run_id}"}),
+            UpdateExpression="SET #s = :s, finished_at = :t",
+            ConditionExpression="#s = :ip",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=to_ddb({":s": status, ":t": utcnow(), ":ip": "in_progress"}),
+        )
 
     def add_history(self, account_id: str, entries: Sequence[HistoryEntry]) -> None:
         expires = int(time.time()) + self._ttl_seconds
@@ -973,18 +962,11 @@ class DynamoRepository:
         return self._get(f"BUDGET#{key}", "BUDGET")
 
     def save_budget(self, key: str, state: Mapping[str, Any], expected_version: int | None) -> bool:
-        item = {"pk": f"BUDGET#{key}", "sk": "BUDGET", "kind": "budget", **state}
-        try:
-            if expected_version is None:
-                self._put(item, "attribute_not_exists(pk)")
-            else:
-                self._db.put_item(TableName=self.table, Item=to_ddb(item), ConditionExpression="version = :v",
-                                  ExpressionAttributeValues={":v": {"N": str(int(expected_version))}})
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        item = to_ddb({"pk": f"BUDGET#{key}", "sk": "BUDGET", "kind": "budget", **state})
+        if expected_version is None:
+            return self._conditional("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+        return self._conditional("put_item", Item=item, ConditionExpression="version = :v",
+                                 ExpressionAttributeValues={":v": {"N": str(int(expected_version))}})
 
     # -- added for the operator API ---------------------------------------------------------------
     # Filtered, cursor-paged reads (the cursor is the key of the last item returned, so a page may
