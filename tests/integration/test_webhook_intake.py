@@ -130,3 +130,43 @@ def test_updated_before_create_creates_the_order_once(aws, channel, handlers, la
 def test_other_topics_are_acknowledged_and_ignored(aws, channel, handlers, lambda_context):
     status, body = deliver(handlers, lambda_context, json.dumps({"id": 1}), topic="products/update")
     assert status == 200 and body["status"] == "ignored"
+
+
+def big_order(lines: int) -> str:
+    return json.dumps({"id": 9, "line_items": [{"id": 900 + i, "sku": f"BIG-{i}", "quantity": 1}
+                                               for i in range(lines)]})
+
+
+def test_an_order_too_big_for_one_transaction_commits_every_line_once(aws, channel, handlers, lambda_context):
+    """Given an order of 150 lines (more than one transaction holds), when it is delivered twice,
+    then every line is committed exactly once and no pending record is left."""
+    d = channel
+    status, _ = deliver(handlers, lambda_context, big_order(150))
+    assert status == 200
+    deliver(handlers, lambda_context, big_order(150))
+    stock = d.repo.get_stock("m1", [f"BIG-{i}" for i in range(150)])
+    assert sorted({levels["main"].committed for levels in stock.values()}) == [1]
+    items = aws.ddb.scan(TableName=aws.table)["Items"]
+    assert not [i for i in items if i["sk"]["S"].startswith("PENDING#")]
+
+
+def test_pending_effects_left_by_a_dead_writer_are_applied_from_the_stream(aws, channel, handlers,
+                                                                           lambda_context, monkeypatch):
+    """Given the writer dies right after storing a big order (before applying its effects), when
+    the stream delivers the pending record, then recompute applies every effect once."""
+    from inventory_sync.adapters.dynamo import DynamoRepository
+
+    def die(self, item):
+        raise SystemExit("the writer died")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DynamoRepository, "apply_pending", die)
+        with pytest.raises(SystemExit):
+            deliver(handlers, lambda_context, big_order(120))
+    d = wiring.deps()
+    assert d.repo.get_stock("m1", ["BIG-0"])["BIG-0"].get("main") is None
+    records = aws.stream_records()
+    out = handlers["quantity_recompute"].handler({"Records": records}, lambda_context)
+    assert out["batchItemFailures"] == []
+    stock = d.repo.get_stock("m1", [f"BIG-{i}" for i in range(120)])
+    assert sorted({levels["main"].committed for levels in stock.values()}) == [1]

@@ -394,6 +394,49 @@ class DynamoRepository:
              "oh": delta.on_hand, "c": delta.committed, "one": 1},
         )
 
+    # -- effects too large for one transaction (the outbox for big orders) -------------------------
+    EFFECTS_PER_CHUNK = 90
+
+    def op_put_pending(self, account_id: str, key: str, deltas: Sequence[tuple[str, CounterDelta]],
+                       seen: Sequence[tuple[str, str, int]]) -> dict:
+        """A record of stock effects still to apply; written with the order, so they can't be lost."""
+        return self.op_put({
+            "pk": acct_pk(account_id), "sk": f"PENDING#{key}", "kind": "pending_effects",
+            "account_id": account_id, "key": key,
+            "deltas": [{"account_id": a, "sku": d.sku, "warehouse_id": d.warehouse_id, "on_hand": d.on_hand,
+                        "committed": d.committed} for a, d in deltas],
+            "seen": [{"channel_id": c, "listing_sku": l, "delta": n} for c, l, n in seen],
+            "expires_at": int(time.time()) + self._ttl_seconds,
+        })
+
+    def apply_pending(self, item: Mapping[str, Any]) -> None:
+        """Applies a pending-effects record in chunks, each once (its own dedupe record), then removes it.
+
+        Called right after the order is stored, and again by the stream if the process died first.
+        """
+        account_id, key = item["account_id"], item["key"]
+        stock_ops = [self.op_stock_delta(d["account_id"], CounterDelta(d["sku"], d["warehouse_id"], int(d["on_hand"]),
+                                                                       int(d["committed"])))
+                     for d in item.get("deltas", [])]
+        seen_ops = []
+        for s in item.get("seen", []):
+            current = self._get(acct_pk(account_id), listing_sk(s["channel_id"], s["listing_sku"]))
+            if current and current.get("last_seen") is not None:
+                seen_ops.append(self.op_seen_delta(account_id, s["channel_id"], s["listing_sku"], int(s["delta"])))
+        # stock chunks are fixed by the record, so a retry skips exactly the chunks already applied
+        for part, ops in (("stock", stock_ops), ("seen", seen_ops)):
+            for n, start in enumerate(range(0, len(ops), self.EFFECTS_PER_CHUNK)):
+                chunk = [self.op_dedupe(account_id, "effects", f"{key}#{part}{n}")] + ops[start:start + self.EFFECTS_PER_CHUNK]
+                try:
+                    self.transact(chunk)
+                except TransactionConflict as exc:
+                    if not exc.reasons or exc.reasons[0] != "ConditionalCheckFailed":
+                        raise  # not "applied before": let the caller retry
+        self._db.delete_item(TableName=self.table, Key=to_ddb({"pk": acct_pk(account_id), "sk": f"PENDING#{key}"}))
+
+    def get_pending(self, account_id: str, key: str) -> dict | None:
+        return self._get(acct_pk(account_id), f"PENDING#{key}")
+
     def op_ensure_product(self, account_id: str, sku: str) -> dict:
         """Creates a product named after its SKU when none exists; leaves an existing one as it is."""
         return self.op_update(

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from inventory_sync.adapters.dynamo import TransactionConflict, order_to_item, order_from_item, utcnow
+from inventory_sync.adapters.dynamo import TRANSACT_LIMIT, TransactionConflict, order_from_item, order_to_item, utcnow
 from inventory_sync.domain import orders as order_rules
 from inventory_sync.domain.bundles import UnitDraw
 from inventory_sync.domain.model import Channel, Order, OrderLine, WarehouseSelection
@@ -213,11 +213,25 @@ class OrderIntake:
                                linked_orders=tuple(linked))
         item = order_to_item(merchant_order) | {"channel_updated_at": order.updated_at, "name": order.name}
         ops.append(self.repo.op_put(item, "attribute_not_exists(pk)"))
-        ops += [self.repo.op_stock_delta(acct, d) for acct, d in _merge(deltas)]
-        if not cancelled:
-            ops += self._seen_ops(order)
-        self.repo.transact(ops)
+        self._commit(ops, _merge(deltas), [] if cancelled else self._seen_deltas(order), f"{order_id}#0")
         return {"status": "stored", "order_id": order_id, "linked_orders": linked}
+
+    def _commit(self, head: list[dict], deltas: list[tuple[str, CounterDelta]], seen: list[tuple[str, str, int]],
+                pending_key: str) -> None:
+        """Stores the order and its stock effects atomically. An order too big for one transaction
+        stores its effects as a pending record in the order's transaction, then applies them in
+        chunks, each once; the stream finishes the job if this process dies in between."""
+        listings = self.repo.get_listings(self.account_id, self.channel.channel_id, [l for _, l, _ in seen])
+        seen_ops = [self.repo.op_seen_delta(self.account_id, c, l, n) for c, l, n in seen
+                    if l in listings and listings[l].last_seen is not None]
+        effect_ops = [self.repo.op_stock_delta(acct, d) for acct, d in deltas] + seen_ops
+        if len(head) + len(effect_ops) <= TRANSACT_LIMIT:
+            self.repo.transact(head + effect_ops)
+            return
+        self.repo.transact(head + [self.repo.op_put_pending(self.account_id, pending_key, deltas, seen)])
+        pending = self.repo.get_pending(self.account_id, pending_key)
+        if pending:
+            self.repo.apply_pending(pending)
 
     def _portal_to(self, supplier_id: str):
         for p in self.repo.portals_for_account(self.account_id):
@@ -247,15 +261,13 @@ class OrderIntake:
                         linked_orders=({"account_id": self.account_id, "order_id": order_id, "role": "merchant"},))
         return s_order, deltas
 
-    def _seen_ops(self, order: ShopifyOrder) -> list[dict]:
+    def _seen_deltas(self, order: ShopifyOrder) -> list[tuple[str, str, int]]:
         """The channel moved first: it took these units off its count when the order was placed."""
         by_listing: dict[str, int] = {}
         for li in order.line_items:
             if li.sku and li.quantity:
                 by_listing[li.sku] = by_listing.get(li.sku, 0) + li.quantity
-        listings = self.repo.get_listings(self.account_id, self.channel.channel_id, list(by_listing))
-        return [self.repo.op_seen_delta(self.account_id, self.channel.channel_id, sku, -qty)
-                for sku, qty in by_listing.items() if sku in listings and listings[sku].last_seen is not None]
+        return [(self.channel.channel_id, sku, -qty) for sku, qty in by_listing.items()]
 
     # -- update / cancel -----------------------------------------------------------------------------
     def _update(self, existing: dict, order: ShopifyOrder, cancel: bool) -> dict:
@@ -302,8 +314,7 @@ class OrderIntake:
              "t": utcnow(), "one": 1, "v": version},
             condition="attribute_not_exists(version) OR version = :v",
         ))
-        ops += [self.repo.op_stock_delta(acct, d) for acct, d in _merge(deltas)]
-        self.repo.transact(ops)
+        self._commit(ops, _merge(deltas), [], f"{order_id}#{version + 1}")
         return {"status": "cancelled" if status == "cancelled" else "updated", "order_id": order_id}
 
     def _cancel_supplier_order(self, supplier_id: str, order_id: str) -> tuple[list[dict], list[CounterDelta]]:

@@ -52,6 +52,7 @@ class AccountWork:
     full_sync_channels: set[str] = field(default_factory=set)
     full_sync_all: bool = False
     shipments: list[dict] = field(default_factory=list)
+    pending: list[dict] = field(default_factory=list)
 
 
 def _changed(rec: StreamRecord, names: Iterable[str]) -> bool:
@@ -77,6 +78,8 @@ def classify(records: Iterable[StreamRecord]) -> dict[str, AccountWork]:
             w.full_sync_channels.add(rec.new["channel_id"])
         elif sk.startswith("WH#") and rec.event == "MODIFY" and _changed(rec, ("include_in_combined",)):
             w.full_sync_all = True
+        elif sk.startswith("PENDING#") and rec.event == "INSERT":
+            w.pending.append(rec.new)
         elif sk.startswith("SHIPMENT#") and rec.event == "INSERT":
             w.shipments.append({"account_id": account_id, "order_id": rec.new["order_id"],
                                 "shipment_id": rec.new["shipment_id"]})
@@ -142,6 +145,9 @@ def handle_stream(deps: Any, raw_records: list[Mapping[str, Any]]) -> list[str]:
         try:
             if w.shipments:
                 deps.tracking_queue.send(w.shipments)
+            for pending in w.pending:  # effects of a big order whose writer may have died
+                if deps.repo.get_pending(account_id, pending["key"]):
+                    deps.repo.apply_pending(pending)
             flipped = after_stock_change(deps, account_id, w.records)
             if w.full_sync_all or w.full_sync_channels:
                 start_sync(deps, account_id, kind="realtime",
