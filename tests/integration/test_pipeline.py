@@ -291,3 +291,31 @@ def test_a_throttled_channel_gets_its_work_back_later_not_hot(sim, shop, pipe, a
     assert budget is not None and budget["available"] < 50 and budget["rate"] == 1
     throttled = [e for e in sim.requests(SHOP) if e["throttled"]]
     assert len(throttled) <= 1
+
+
+def test_by_warehouse_each_warehouse_shows_at_its_own_channel_location(sim, pipe):
+    """field-docs/04, Inventory Sync Mode by Warehouse: the channel gets a per-warehouse breakdown;
+    each warehouse's quantity (after the rules, per warehouse) is set at the location mapped to it."""
+    sim.reset()
+    summary = sim.create_shop(SHOP, access_token=TOKEN, webhook_secret=SECRET, locations=["East", "West"])
+    east, west = (loc["id"] for loc in summary["locations"])
+    d = wiring.deps()
+    repo = d.repo
+    repo.create_account(Account("m1", "Merchant", AccountKind.MERCHANT))
+    repo.put_warehouse("m1", Warehouse("wh-east"))
+    repo.put_warehouse("m1", Warehouse("wh-west"))
+    repo.put_product("m1", Product("EDI-1", "EDI item"))
+    repo.apply_stock_changes("m1", [StockChange("EDI-1", "wh-east", "set", 12, "receipt"),
+                                    StockChange("EDI-1", "wh-west", "set", 5, "receipt")])
+    from inventory_sync.domain.model import Rules
+
+    repo.put_channel(Channel("m1", "shop", "shopify", east, api_base_url=sim.api_base_url(SHOP),
+                             sync_mode="warehouse", rules=Rules(buffer=2),
+                             locations={"wh-east": east, "wh-west": west}))
+    d.secrets.put_channel_secret("m1", "shop", {"credentials": {"shop_domain": SHOP, "access_token": TOKEN},
+                                                "webhook_secret": SECRET})
+    sim.create_variant(SHOP, "EDI-1", quantities={east: 0, west: 0})
+    pipe.pump()
+    assert (available_on(sim, "EDI-1", east), available_on(sim, "EDI-1", west)) == (10, 3)
+    listings = repo.get_listings("m1", "shop", ["EDI-1/wh-east", "EDI-1/wh-west"])
+    assert {k: v.status for k, v in listings.items()} == {"EDI-1/wh-east": "synced", "EDI-1/wh-west": "synced"}

@@ -194,7 +194,7 @@ def channel_to_item(c: Channel) -> dict:
         "sku_mode": c.sku_mode, "sync_mode": c.sync_mode,
         "warehouses": {"mode": c.warehouses.mode, "warehouse_id": c.warehouses.warehouse_id,
                        "exclude": list(c.warehouses.exclude)},
-        "rules": asdict(c.rules), "allocations": dict(c.allocations),
+        "rules": asdict(c.rules), "allocations": dict(c.allocations), "locations": dict(c.locations),
     }
 
 
@@ -213,6 +213,7 @@ def channel_from_item(item: Mapping[str, Any]) -> Channel:
         rules=Rules(**{k: rules[k] for k in ("buffer", "out_of_stock_threshold", "allocation_percent",
                                              "max_quantity", "min_quantity") if k in rules}),
         allocations={k: int(v) for k, v in (item.get("allocations") or {}).items()},
+        locations={k: str(v) for k, v in (item.get("locations") or {}).items()},
     )
 
 

@@ -74,7 +74,8 @@ def channel_from(account_id: str, channel_id: str, body: m.ChannelIn) -> Channel
         sync_interval_minutes=body.sync_interval_minutes, sku_mode=body.sku_mode, sync_mode=body.sync_mode,
         warehouses=WarehouseSelection(mode=body.warehouses.mode, warehouse_id=body.warehouses.warehouse_id,
                                       exclude=tuple(dict.fromkeys(body.warehouses.exclude))),
-        rules=Rules(**body.rules.model_dump()), allocations=dict(body.allocations), **optional,
+        rules=Rules(**body.rules.model_dump()), allocations=dict(body.allocations),
+        locations=dict(body.locations), **optional,
     )
 
 
@@ -166,7 +167,8 @@ def channel_out(v: ChannelView) -> m.ChannelOut:
         sync_mode=c.sync_mode,
         warehouses=m.WarehouseSelectionOut(mode=c.warehouses.mode, warehouse_id=c.warehouses.warehouse_id,
                                            exclude=list(c.warehouses.exclude)),
-        rules=m.RulesOut(**asdict(c.rules)), allocations=dict(c.allocations), webhook_url=v.webhook_url,
+        rules=m.RulesOut(**asdict(c.rules)), allocations=dict(c.allocations),
+        locations=dict(c.locations), webhook_url=v.webhook_url,
         last_run=None if v.last_run is None else run_out(v.last_run),
     )
 

@@ -279,6 +279,10 @@ class ChannelIn(Request):
     rules: RulesIn = RulesIn()
     allocations: Annotated[dict[Id, Percent], Field(max_length=100)] = Field(
         {}, description="sales_channel mode: warehouse_id -> percent of it this channel may draw")
+    locations: Annotated[dict[Id, Annotated[str, StringConstraints(min_length=1, max_length=255)]],
+                         Field(max_length=100)] = Field(
+        {}, description="warehouse mode: warehouse_id -> the channel location that shows that warehouse's "
+                        "quantity (every warehouse the channel draws on needs one)")
 
 
 class RulesOut(BaseModel):
@@ -321,6 +325,7 @@ class ChannelOut(BaseModel):
     warehouses: WarehouseSelectionOut
     rules: RulesOut
     allocations: dict[str, int]
+    locations: dict[str, str] = {}
     webhook_url: str | None = None
     last_run: RunOut | None = None
 

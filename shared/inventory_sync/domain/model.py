@@ -142,6 +142,8 @@ class Channel:
     rules: Rules = Rules()
     #: sales-channel mode: warehouse_id -> percent of that warehouse this channel may draw
     allocations: dict[str, int] = field(default_factory=dict)
+    #: warehouse mode: warehouse_id -> the channel's own location that shows that warehouse
+    locations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

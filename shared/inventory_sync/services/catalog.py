@@ -16,6 +16,7 @@ from uuid import uuid4
 
 from inventory_sync.adapters.dynamo import utcnow
 from inventory_sync.domain import allocation, bundles
+from inventory_sync.domain.quantity import channel_warehouse_ids
 from inventory_sync.domain.model import (
     Account,
     AccountKind,
@@ -342,16 +343,8 @@ def _checked_channel(channel: Channel, credentials: Mapping[str, Any]) -> Channe
     if any(ch not in allowed + (":" if identity == "shop_domain" else "") for ch in value) or len(value) > 255:
         raise Unprocessable(f"{identity} is not a valid {identity.replace('_', ' ')}",
                             field=f"credentials.{identity}", code="invalid_credential")
-    location = channel.location_id.strip()
-    if channel.type == "shopify":
-        if location.isdigit():
-            location = SHOPIFY_LOCATION_GID + location
-        if not (location.startswith(SHOPIFY_LOCATION_GID) and location[len(SHOPIFY_LOCATION_GID):].isdigit()):
-            raise Unprocessable("a Shopify location_id is a gid://shopify/Location/<id> GID", field="location_id",
-                                code="invalid_location")
-    elif not location.isdigit():
-        raise Unprocessable("a BigCommerce location_id is its numeric id, as a string", field="location_id",
-                            code="invalid_location")
+    location = _normalized_location(channel.type, channel.location_id, "location_id")
+    locations = {wh: _normalized_location(channel.type, loc, f"locations.{wh}") for wh, loc in channel.locations.items()}
     if channel.api_base_url is not None:
         url = urlsplit(channel.api_base_url)
         if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
@@ -363,10 +356,24 @@ def _checked_channel(channel: Channel, credentials: Mapping[str, Any]) -> Channe
     if channel.warehouses.mode == "single" and not channel.warehouses.warehouse_id:
         raise Unprocessable("mode single needs a warehouse_id", field="warehouses.warehouse_id",
                             code="missing_field")
-    return replace(channel, location_id=location,
+    return replace(channel, location_id=location, locations=locations,
                    api_base_url=channel.api_base_url.rstrip("/") if channel.api_base_url else None,
                    shop_domain=value if identity == "shop_domain" else None,
                    store_hash=value if identity == "store_hash" else None)
+
+
+def _normalized_location(channel_type: str, value: str, field: str) -> str:
+    location = value.strip()
+    if channel_type == "shopify":
+        if location.isdigit():
+            location = SHOPIFY_LOCATION_GID + location
+        if not (location.startswith(SHOPIFY_LOCATION_GID) and location[len(SHOPIFY_LOCATION_GID):].isdigit()):
+            raise Unprocessable("a Shopify location is a gid://shopify/Location/<id> GID", field=field,
+                                code="invalid_location")
+    elif not location.isdigit():
+        raise Unprocessable("a BigCommerce location is its numeric id, as a string", field=field,
+                            code="invalid_location")
+    return location
 
 
 def _check_warehouse_refs(warehouses: Mapping[str, Warehouse], channel: Channel) -> None:
@@ -382,6 +389,16 @@ def _check_warehouse_refs(warehouses: Mapping[str, Warehouse], channel: Channel)
         if warehouse_id not in warehouses:
             raise Unprocessable(f"warehouse {warehouse_id} does not exist", field=f"allocations.{warehouse_id}",
                                 code="unknown_warehouse")
+    for warehouse_id in channel.locations:
+        if warehouse_id not in warehouses:
+            raise Unprocessable(f"warehouse {warehouse_id} does not exist", field=f"locations.{warehouse_id}",
+                                code="unknown_warehouse")
+    if channel.sync_mode == "warehouse":
+        # by warehouse, the channel shows each warehouse at its own location
+        for warehouse_id in channel_warehouse_ids(channel, warehouses):
+            if warehouse_id not in channel.locations:
+                raise Unprocessable(f"sync_mode warehouse needs the channel location for warehouse {warehouse_id}",
+                                    field=f"locations.{warehouse_id}", code="missing_location")
 
 
 def _check_allocations_across_channels(repo: Any, channel: Channel) -> None:

@@ -38,6 +38,7 @@ from inventory_sync.errors import Retryable
 from inventory_sync.observability import logger
 from inventory_sync.ports import HistoryEntry, Listing
 from inventory_sync.services.budget import SharedBucket
+from inventory_sync.services.recompute import split_listing_id
 
 #: points budgeted for a fulfilment round trip (read fulfilment orders, then fulfil)
 SET_COST = 10
@@ -173,12 +174,12 @@ class ShopifyPusher:
             if wait:
                 return report, list(by_sku[l.listing_sku] for l in todo), wait
             try:
-                found = self.client.lookup_inventory_items([l.listing_sku for l in missing])
+                found = self.client.lookup_inventory_items(list({split_listing_id(l.listing_sku)[0] for l in missing}))
             finally:
                 self.observe_throttle()
             matched: dict[str, str] = {}
             for l in missing:
-                ids = found.get(l.listing_sku) or []
+                ids = found.get(split_listing_id(l.listing_sku)[0]) or []
                 if not ids:
                     report.failed += 1
                     self.repo.record_push(l, pushed=None, seen=None, status="failed", at=at)
@@ -190,23 +191,41 @@ class ShopifyPusher:
             todo = [l if l.inventory_item_id else _with(l, inventory_item_id=matched[l.listing_sku])
                     for l in todo if l.inventory_item_id or l.listing_sku in matched]
 
-        # 2. what the channel shows now, where we don't know it (or a run asked us to verify)
-        unknown = [l for l in todo if verify or l.last_seen is None]
-        if unknown:
-            wait = self._spend(estimate_read_cost(len(unknown)))
-            if wait:
-                return report, list(by_sku[l.listing_sku] for l in todo), wait
-            try:
-                current = self.client.get_available([l.inventory_item_id for l in unknown], self.channel.location_id)
-            finally:
-                self.observe_throttle()
-            todo = [_with(l, last_seen=current.get(l.inventory_item_id), seen_at=at) if l in unknown else l
-                    for l in todo]
+        # 2. per channel location (one, or one per warehouse in warehouse sync mode)
+        by_location: dict[str, list[Listing]] = defaultdict(list)
+        for l in todo:
+            by_location[self.location_of(l)].append(l)
+        requeue: list[Signal] = []
+        delay = 0.0
+        for location_id, listings_here in by_location.items():
+            # what the channel shows now, where we don't know it (or a run asked us to verify)
+            unknown = [l for l in listings_here if verify or l.last_seen is None]
+            if unknown:
+                wait = self._spend(estimate_read_cost(len(unknown)))
+                if wait:
+                    requeue += [by_sku[l.listing_sku] for l in listings_here]
+                    delay = max(delay, wait)
+                    continue
+                try:
+                    current = self.client.get_available([l.inventory_item_id for l in unknown], location_id)
+                finally:
+                    self.observe_throttle()
+                listings_here = [_with(l, last_seen=current.get(l.inventory_item_id), seen_at=at)
+                                 if l in unknown else l for l in listings_here]
+            report, more, wait = self._write(listings_here, by_sku, report, at, location_id)
+            requeue += more
+            delay = max(delay, wait)
+        return report, requeue, delay
 
-        return self._write(todo, by_sku, report, at)
+    def location_of(self, listing: Listing) -> str:
+        """The channel location a listing shows: by warehouse, that warehouse's; else the channel's."""
+        _, warehouse = split_listing_id(listing.listing_sku)
+        if warehouse and self.channel.sync_mode == "warehouse" and warehouse in self.channel.locations:
+            return self.channel.locations[warehouse]
+        return self.channel.location_id
 
     def _write(self, todo: list[Listing], by_sku: Mapping[str, Signal], report: PushReport,
-               at: str) -> tuple[PushReport, list[Signal], float]:
+               at: str, location_id: str) -> tuple[PushReport, list[Signal], float]:
         requeue: list[Signal] = []
         delay = 0.0
         now = self._now()
@@ -250,7 +269,7 @@ class ShopifyPusher:
                 quantities = [SetQuantity(l.inventory_item_id, int(l.desired), l.last_seen) for l in batch]
                 try:
                     result = self.client.set_available(
-                        quantities, self.channel.location_id, idempotency_key(self.channel, quantities, batch),
+                        quantities, location_id, idempotency_key(self.channel, quantities, batch),
                         reference_document_uri=f"gid://inventory-sync/SyncRun/{by_sku[batch[0].listing_sku].run_id or 'realtime'}",
                     )
                 except ShopifyThrottled as exc:
@@ -287,7 +306,7 @@ class ShopifyPusher:
                 requeue.extend(by_sku[l.listing_sku] for l in stale.values())
                 delay = max(delay, wait)
                 break
-            current = self.client.get_available(list(stale), self.channel.location_id)
+            current = self.client.get_available(list(stale), location_id)
             self.observe_throttle()
             todo = []
             for item_id, l in stale.items():

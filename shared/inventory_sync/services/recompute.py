@@ -79,6 +79,25 @@ def listing_skus_for(product: Product, channel: Channel) -> tuple[str, ...]:
     return listing_skus(product, channel)
 
 
+#: separates a listing SKU from the warehouse it shows, in warehouse sync mode (SKUs never hold "/")
+WAREHOUSE_SEPARATOR = "/"
+
+
+def listing_targets(product: Product, channel: Channel, result: QuantityResult) -> list[tuple[str, int]]:
+    """(listing id, quantity) pairs: one per listing SKU, or, by warehouse, one per listing SKU and
+    warehouse ("SKU/warehouse"), each shown at that warehouse's channel location."""
+    skus = listing_skus_for(product, channel)
+    if channel.sync_mode == "warehouse":
+        return [(f"{sku}{WAREHOUSE_SEPARATOR}{wh}", q) for sku in skus for wh, q in result.per_warehouse.items()]
+    return [(sku, result.quantity) for sku in skus]
+
+
+def split_listing_id(listing_id: str) -> tuple[str, str | None]:
+    """"SKU/warehouse" -> ("SKU", "warehouse"); a plain listing SKU -> (SKU, None)."""
+    sku, _, warehouse = listing_id.partition(WAREHOUSE_SEPARATOR)
+    return sku, warehouse or None
+
+
 def level_received(view: AccountView, sku: str) -> bool:
     return policy.item_received(sku, view.catalog)
 
@@ -109,24 +128,24 @@ def recompute_skus(repo: Any, view: AccountView, skus: Iterable[str], *, run_id:
         if not channel.write_inventory:
             continue
         overrides = repo.get_rule_overrides(view.account.account_id, channel.channel_id, skus)
-        listed = {sku: listing_skus_for(view.catalog.products[sku], channel)
-                  for sku in skus if sku in view.catalog.products}
+        targets = {sku: listing_targets(view.catalog.products[sku], channel,
+                                        channel_quantity(repo, view, channel, sku, overrides))
+                   for sku in skus if sku in view.catalog.products}
         known = repo.get_listings(view.account.account_id, channel.channel_id,
-                                  [l for ls in listed.values() for l in ls])
-        for sku, listing_skus_of_sku in listed.items():
+                                  [l for pairs in targets.values() for l, _ in pairs])
+        for sku, pairs in targets.items():
             product = view.catalog.products[sku]
-            result = channel_quantity(repo, view, channel, sku, overrides)
             decision = policy.push_decision(view.account, product, level_received(view, sku), sync_now=force,
                                             process_orders_before=(process_orders_before or {}).get(sku))
-            for listing_sku in listing_skus_of_sku:
+            for listing_sku, quantity in pairs:
                 out.listings += 1
                 before = known.get(listing_sku)
-                changed = (before is None or before.desired != result.quantity) and repo.set_desired(
-                    view.account.account_id, channel.channel_id, listing_sku, sku, result.quantity)
+                changed = (before is None or before.desired != quantity) and repo.set_desired(
+                    view.account.account_id, channel.channel_id, listing_sku, sku, quantity)
                 if not decision.push:
                     if changed or run_id:
                         out.history.append(HistoryEntry(now, sku, channel.channel_id, listing_sku, None,
-                                                        result.quantity, "skipped", decision.reason, run_id))
+                                                        quantity, "skipped", decision.reason, run_id))
                     if before is None or before.status != "skipped":
                         repo.set_listing_status(view.account.account_id, channel.channel_id, listing_sku, "skipped")
                     continue

@@ -72,9 +72,11 @@ def test_a_numeric_shopify_location_becomes_its_gid(world, api):
 def test_a_channel_chooses_warehouses_that_exist(world, api):
     answer = api.put("/v1/accounts/m1/channels/shop-1", shopify(
         sync_mode="warehouse", warehouses={"mode": "single", "warehouse_id": "w1"},
-        rules={"buffer": 2, "max_quantity": 50, "min_quantity": 1}, allocations={"w1": 50}))
+        rules={"buffer": 2, "max_quantity": 50, "min_quantity": 1}, allocations={"w1": 50},
+        locations={"w1": "77"}))
     assert answer.status == 201
     assert answer.body["warehouses"]["warehouse_id"] == "w1" and answer.body["allocations"] == {"w1": 50}
+    assert answer.body["locations"] == {"w1": "gid://shopify/Location/77"}
     assert answer.body["rules"] == {"buffer": 2, "out_of_stock_threshold": 0, "allocation_percent": 100,
                                     "max_quantity": 50, "min_quantity": 1}
 
@@ -118,6 +120,9 @@ def test_a_channel_id_of_another_account_is_a_conflict(world, api, table_items, 
     ({"rules": {"buffer": "2"}}, "rules.buffer"),
     ({"allocations": {"ghost": 10}}, "allocations.ghost"),
     ({"allocations": {"w1": 150}}, "allocations.w1"),
+    ({"locations": {"ghost": "gid://shopify/Location/1"}}, "locations.ghost"),
+    ({"locations": {"w1": "north-shelf"}}, "locations.w1"),
+    ({"sync_mode": "warehouse", "warehouses": {"mode": "single", "warehouse_id": "w1"}}, "locations.w1"),
     ({"type": "amazon"}, "type"),
     ({"credentials": {"shop_domain": "x.myshopify.com"}}, "credentials.access_token"),
     ({"credentials": {"access_token": "t"}}, "credentials.shop_domain"),
