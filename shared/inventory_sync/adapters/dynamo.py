@@ -760,9 +760,20 @@ class DynamoRepository:
                                  for s in listing_skus])
         return {i["listing_sku"]: listing_from_item(i) for i in items}
 
-    def listings_for_sku(self, account_id: str, sku: str) -> list[Listing]:
-        items = self._query_all(acct_pk(account_id), "LISTING#")
-        return [listing_from_item(i) for i in items if i.get("sku") == sku]
+    def listings_for_sku(self, account_id: str, sku: str,
+                         aliases: Mapping[str, Iterable[str]] | None = None) -> list[Listing]:
+        """A SKU's listings on every channel: under its own SKU or its aliases there, and, by
+        warehouse, "SKU/warehouse". Reads only those key ranges, never the whole catalog."""
+        out: list[Listing] = []
+        channel_ids = dict.fromkeys([i["channel_id"] for i in self.list_channel_items(account_id)]
+                                    + list(aliases or {}))
+        for channel_id in channel_ids:
+            for listing_sku in dict.fromkeys([sku, *((aliases or {}).get(channel_id) or ())]):
+                for found in self._query_all(acct_pk(account_id), listing_sk(channel_id, listing_sku)):
+                    rest = found["listing_sku"][len(listing_sku):]
+                    if found.get("sku") == sku and (rest == "" or rest.startswith("/")):
+                        out.append(listing_from_item(found))
+        return out
 
     def set_desired(self, account_id: str, channel_id: str, listing_sku: str, sku: str, desired: int) -> bool:
         """Stores the desired quantity; False (and no write) when it is already that value."""

@@ -177,7 +177,7 @@ def get_product_detail(deps: Any, account_id: str, sku: str) -> ProductDetail:
     totals = StockLevel(sku, "*", on_hand=sum(s.on_hand for s in combined),
                         committed=sum(s.committed for s in combined))
     listings: dict[str, list[Listing]] = {}
-    for listing in sorted(repo.listings_for_sku(account_id, sku),
+    for listing in sorted(repo.listings_for_sku(account_id, sku, product.aliases),
                           key=lambda x: (x.listing_sku != sku, x.listing_sku)):
         listings.setdefault(listing.channel_id, []).append(listing)
     return ProductDetail(product, dict(sorted(stock.items())), totals, listings)
